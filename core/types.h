@@ -1,0 +1,76 @@
+// Basic value types shared by every part of the core: indices, rounds,
+// virtual/monotonic time, digests and transport endpoints.
+#ifndef NARWHAL_CORE_TYPES_H_
+#define NARWHAL_CORE_TYPES_H_
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace narwhal {
+
+// Index of an authority in committee order (0..n-1).
+using AuthorityIndex = uint32_t;
+using WorkerId = uint32_t;
+using Round = uint64_t;
+// Monotonic time in microseconds: virtual in the simulator, steady clock in
+// the node. Signed so that differences are safe.
+using TimeUs = int64_t;
+
+constexpr TimeUs kMillisecondUs = 1000;
+constexpr TimeUs kSecondUs = 1000 * 1000;
+
+// A BLAKE2b-256 digest. Ordered bytewise so it can key deterministic maps.
+struct Digest {
+  static constexpr size_t kSize = 32;
+  std::array<uint8_t, kSize> bytes{};
+
+  auto operator<=>(const Digest&) const = default;
+  bool operator==(const Digest&) const = default;
+
+  std::string ToBytes() const {
+    return std::string(reinterpret_cast<const char*>(bytes.data()), kSize);
+  }
+  // Fails unless `raw` is exactly kSize bytes.
+  static absl::StatusOr<Digest> FromBytes(std::string_view raw);
+  std::string Hex() const;
+  // First 8 hex characters: for logs.
+  std::string Short() const { return Hex().substr(0, 8); }
+
+  template <typename H>
+  friend H AbslHashValue(H h, const Digest& d) {
+    return H::combine_contiguous(std::move(h), d.bytes.data(), kSize);
+  }
+};
+
+// Who a frame is for or from: the primary (role 0) or worker k (role k+1)
+// of an authority.
+struct Endpoint {
+  AuthorityIndex authority = 0;
+  uint32_t role = 0;
+
+  static constexpr uint32_t kPrimaryRole = 0;
+  static Endpoint Primary(AuthorityIndex a) { return {a, kPrimaryRole}; }
+  static Endpoint Worker(AuthorityIndex a, WorkerId w) { return {a, w + 1}; }
+  bool is_primary() const { return role == kPrimaryRole; }
+  WorkerId worker_id() const { return role - 1; }
+
+  auto operator<=>(const Endpoint&) const = default;
+  bool operator==(const Endpoint&) const = default;
+  std::string ToString() const;
+
+  template <typename H>
+  friend H AbslHashValue(H h, const Endpoint& e) {
+    return H::combine(std::move(h), e.authority, e.role);
+  }
+};
+
+std::string HexEncode(std::string_view raw);
+
+}  // namespace narwhal
+
+#endif  // NARWHAL_CORE_TYPES_H_
