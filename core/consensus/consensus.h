@@ -1,0 +1,65 @@
+// The ordering layer: Bullshark (default) and Tusk behind one interface. A
+// protocol is fed certificates in causal order (every parent above the
+// garbage-collection round was fed before its child) and returns the
+// sub-DAGs that became committed, in commit order. It is a pure state
+// machine: no clock, no I/O, no randomness.
+//
+//   auto consensus = MakeConsensus(ConsensusKind::kBullshark, committee, options);
+//   for (const CommittedSubDag& sub : consensus->ProcessCertificate(cert)) emit(sub);
+#ifndef NARWHAL_CORE_CONSENSUS_CONSENSUS_H_
+#define NARWHAL_CORE_CONSENSUS_CONSENSUS_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/committee.h"
+#include "core/dag.h"
+
+namespace narwhal {
+
+enum class ConsensusKind { kBullshark, kTusk };
+
+absl::StatusOr<ConsensusKind> ParseConsensusKind(std::string_view name);  // "bullshark" | "tusk"
+std::string_view ConsensusKindName(ConsensusKind kind);
+
+struct ConsensusOptions {
+  Round gc_depth = 50;
+  // Test-only fault injection for the simulator's own tests (issue 7): when
+  // set, the commit rule ignores the f+1 support requirement. Never set in
+  // production code paths.
+  bool test_only_break_commit_rule = false;
+};
+
+struct CommittedSubDag {
+  uint64_t index = 0;                        // consensus index, 0-based, no gaps
+  CertificatePtr leader;
+  std::vector<CertificatePtr> certificates;  // deterministic order, leader last
+};
+
+class Consensus {
+ public:
+  virtual ~Consensus() = default;
+  // Feeds one certificate. Certificates of rounds at or below the GC round,
+  // or already fed, are ignored.
+  virtual std::vector<CommittedSubDag> ProcessCertificate(CertificatePtr certificate) = 0;
+  virtual Round last_committed_round() const = 0;
+  // Rounds below this are garbage-collected: last_committed_round - gc_depth.
+  virtual Round gc_round() const = 0;
+  // Per-author last committed rounds, last committed round, next index.
+  virtual std::string SerializeState() const = 0;
+  // Restores from SerializeState's output, then re-feeds `uncommitted_dag`
+  // (certificates above the GC round read back from the store, in round
+  // order) without committing anything that was committed before.
+  virtual absl::Status Restore(std::string_view state,
+                               const std::vector<CertificatePtr>& uncommitted_dag) = 0;
+};
+
+std::unique_ptr<Consensus> MakeConsensus(ConsensusKind kind, const Committee& committee,
+                                         const ConsensusOptions& options);
+
+}  // namespace narwhal
+
+#endif  // NARWHAL_CORE_CONSENSUS_CONSENSUS_H_

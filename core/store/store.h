@@ -1,0 +1,95 @@
+// The Store seam: durable typed tables for one role (a primary or a worker)
+// of one authority. The node implements it with SQLite on disk
+// (//store_sqlite); the simulator with SQLite in memory or MemoryStore. A
+// simulated crash throws away the reactors but keeps the Store object, so
+// whatever was written before the crash is what the restarted node sees.
+//
+// Contract for every method: a non-OK status means the write did not happen
+// (or the read could not be done) and the caller must not assume otherwise;
+// the node treats a store error as fatal, the core never ignores one.
+// Writes are durable when the method returns OK (modulo the synchronous
+// setting the operator chose).
+#ifndef NARWHAL_CORE_STORE_STORE_H_
+#define NARWHAL_CORE_STORE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/types.h"
+
+namespace narwhal {
+
+// Per-author last committed rounds and counters of the consensus state
+// machine, serialized by the consensus module; the store keeps it opaque.
+struct CommittedSubDagRow {
+  uint64_t index = 0;       // consensus index, 0-based, no gaps
+  std::string sub_dag;      // serialized wire form, opaque to the store
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // ---- batches (workers): digest -> canonical batch bytes ----
+  // `round` is the worker's latest known round when storing, used only to
+  // garbage-collect (PruneBatchesBelow).
+  virtual absl::Status PutBatch(const Digest& digest, std::string_view batch, Round round) = 0;
+  virtual absl::StatusOr<std::optional<std::string>> GetBatch(const Digest& digest) = 0;
+  virtual absl::Status PruneBatchesBelow(Round round) = 0;
+
+  // ---- payload availability (primaries): batches their own workers hold ----
+  virtual absl::Status PutPayload(const Digest& digest, WorkerId worker, Round round) = 0;
+  virtual absl::StatusOr<bool> HasPayload(const Digest& digest, WorkerId worker) = 0;
+
+  // ---- certificates (primaries): digest -> serialized certificate ----
+  virtual absl::Status PutCertificate(const Digest& digest, Round round, AuthorityIndex author,
+                                      std::string_view certificate) = 0;
+  virtual absl::StatusOr<std::optional<std::string>> GetCertificate(const Digest& digest) = 0;
+  // Serialized certificates with from <= round <= to, ordered by (round, author).
+  virtual absl::StatusOr<std::vector<std::string>> CertificatesInRounds(Round from, Round to) = 0;
+
+  // ---- own headers: round -> serialized header (never equivocate) ----
+  virtual absl::Status PutOwnHeader(Round round, std::string_view header) = 0;
+  virtual absl::StatusOr<std::optional<std::string>> GetOwnHeader(Round round) = 0;
+  // Highest round with an own header, 0 if none.
+  virtual absl::StatusOr<Round> LastOwnHeaderRound() = 0;
+
+  // ---- votes: (header author, round) -> digest of the header voted for ----
+  virtual absl::Status PutVote(AuthorityIndex author, Round round, const Digest& header) = 0;
+  virtual absl::StatusOr<std::optional<Digest>> GetVote(AuthorityIndex author, Round round) = 0;
+
+  // ---- consensus state and committed output ----
+  // Appends sub-DAG `row.index` (must equal NextCommitIndex()) and replaces
+  // the consensus state, in one atomic step.
+  virtual absl::Status AppendCommitted(const CommittedSubDagRow& row,
+                                       std::string_view consensus_state) = 0;
+  virtual absl::StatusOr<std::optional<std::string>> GetConsensusState() = 0;
+  virtual absl::StatusOr<uint64_t> NextCommitIndex() = 0;
+  // Committed sub-DAGs with index >= from, in index order, at most `limit`.
+  virtual absl::StatusOr<std::vector<CommittedSubDagRow>> CommittedFrom(uint64_t from,
+                                                                        size_t limit) = 0;
+  // Drops committed rows with index < `index` (retention).
+  virtual absl::Status PruneCommittedBelow(uint64_t index) = 0;
+
+  // ---- garbage collection (primaries) ----
+  // Drops certificates, own headers, votes and payload marks of rounds below
+  // `round`. Certificates still needed by the committed output are inside the
+  // sub-DAG rows, so none is lost.
+  virtual absl::Status PruneRoundsBelow(Round round) = 0;
+
+  // Runs `body` so that all its writes land together or not at all.
+  virtual absl::Status RunInTransaction(const std::function<absl::Status()>& body) = 0;
+
+  // (table, rows) for reports, in a fixed table order.
+  virtual absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> RowCounts() = 0;
+};
+
+}  // namespace narwhal
+
+#endif  // NARWHAL_CORE_STORE_STORE_H_
