@@ -1,0 +1,197 @@
+#include "core/net/messenger.h"
+
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+
+namespace narwhal {
+
+RequestHandle& RequestHandle::operator=(RequestHandle&& other) noexcept {
+  if (this != &other) {
+    Cancel();
+    messenger_ = std::move(other.messenger_);
+    peer_ = other.peer_;
+    request_id_ = other.request_id_;
+    other.messenger_.reset();
+  }
+  return *this;
+}
+
+void RequestHandle::Cancel() {
+  if (auto m = messenger_.lock()) (*m)->Cancel(peer_, request_id_);
+  messenger_.reset();
+}
+
+Messenger::Messenger(const Env& env, MessengerOptions options)
+    : env_(env),
+      options_(options),
+      // A fresh random start: after a restart, late responses to the previous
+      // incarnation's requests cannot match new ones.
+      next_request_id_(env.random->NextU64() >> 1),
+      self_ref_(std::make_shared<Messenger*>(this)) {
+  env_.transport->SetReceiver(
+      [this](const Endpoint& from, std::string_view frame) { OnFrame(from, frame); });
+}
+
+Messenger::~Messenger() {
+  for (auto& [key, p] : pending_) env_.timers->Cancel(p.timer);
+  // The transport may outlive us; stop deliveries to a dead object.
+  env_.transport->SetReceiver([](const Endpoint&, std::string_view) {});
+}
+
+size_t Messenger::PendingTo(const Endpoint& peer) const {
+  auto it = pending_per_peer_.find(peer);
+  return it == pending_per_peer_.end() ? 0 : it->second;
+}
+
+absl::StatusOr<RequestHandle> Messenger::SendReliable(const Endpoint& to, wire::Request request,
+                                                      ResponseCallback on_response) {
+  size_t& count = pending_per_peer_[to];
+  if (count >= options_.max_pending_per_peer) {
+    ++stats_.refused_queue_full;
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "reliable queue to ", to.ToString(), " is full (", count, " unanswered requests)"));
+  }
+  const uint64_t id = next_request_id_++;
+  request.set_request_id(id);
+  wire::Frame frame;
+  *frame.mutable_request() = std::move(request);
+  Pending p{to, frame.SerializeAsString(), std::move(on_response), Backoff(options_.retry),
+            env_.clock->NowUs(), 0, true};
+  // A transport refusal (e.g. a full ZeroMQ queue) is treated like a lost
+  // frame: the retry timer sends it again.
+  absl::Status sent = env_.transport->Send(to, p.frame);
+  LOG_IF(WARNING, !sent.ok()) << "send to " << to.ToString() << " failed, will retry: " << sent;
+  ++stats_.requests_sent;
+  ++count;
+  const Key key{to, id};
+  pending_.emplace(key, std::move(p));
+  ArmRetry(key);
+  return RequestHandle(self_ref_, to, id);
+}
+
+absl::Status Messenger::SendUnreliable(const Endpoint& to, wire::Request request,
+                                       ResponseCallback on_response, TimeUs timeout_us) {
+  const uint64_t id = next_request_id_++;
+  request.set_request_id(id);
+  wire::Frame frame;
+  *frame.mutable_request() = std::move(request);
+  absl::Status sent = env_.transport->Send(to, frame.SerializeAsString());
+  if (!sent.ok()) return sent;
+  ++stats_.requests_sent;
+  if (!on_response) return absl::OkStatus();
+  const Key key{to, id};
+  Pending p{to, std::string(), std::move(on_response), Backoff(options_.retry),
+            env_.clock->NowUs(), 0, false};
+  p.timer = env_.timers->Schedule(timeout_us, [this, key] {
+    Finish(key, absl::DeadlineExceededError("no response before the timeout"));
+  });
+  pending_per_peer_[to]++;
+  pending_.emplace(key, std::move(p));
+  return absl::OkStatus();
+}
+
+void Messenger::ArmRetry(const Key& key) {
+  Pending& p = pending_.at(key);
+  const TimeUs wait = p.backoff.Next(*env_.random);
+  if (options_.retry.max_elapsed_us.has_value()) {
+    const TimeUs deadline = p.first_sent_us + *options_.retry.max_elapsed_us;
+    const TimeUs now = env_.clock->NowUs();
+    if (now + wait > deadline) {
+      p.timer = env_.timers->Schedule(std::max<TimeUs>(0, deadline - now), [this, key] {
+        ++stats_.gave_up;
+        Finish(key, absl::DeadlineExceededError(absl::StrCat(
+                        "no response from ", key.first.ToString(), " within max_elapsed (",
+                        *options_.retry.max_elapsed_us / 1000, " ms)")));
+      });
+      return;
+    }
+  }
+  p.timer = env_.timers->Schedule(wait, [this, key] { Retry(key); });
+}
+
+void Messenger::Retry(const Key& key) {
+  auto it = pending_.find(key);
+  if (it == pending_.end()) return;
+  ++stats_.retransmissions;
+  absl::Status sent = env_.transport->Send(key.first, it->second.frame);
+  LOG_IF(WARNING, !sent.ok()) << "retransmission to " << key.first.ToString()
+                              << " failed, will retry: " << sent;
+  ArmRetry(key);
+}
+
+void Messenger::Cancel(const Endpoint& peer, uint64_t id) {
+  auto it = pending_.find({peer, id});
+  if (it == pending_.end()) return;
+  env_.timers->Cancel(it->second.timer);
+  pending_per_peer_[peer]--;
+  pending_.erase(it);
+}
+
+void Messenger::Finish(const Key& key, const absl::StatusOr<wire::Response>& result) {
+  auto it = pending_.find(key);
+  if (it == pending_.end()) return;
+  env_.timers->Cancel(it->second.timer);
+  ResponseCallback cb = std::move(it->second.callback);
+  pending_per_peer_[key.first]--;
+  pending_.erase(it);
+  if (cb) cb(key.first, result);
+}
+
+void Messenger::OnFrame(const Endpoint& from, std::string_view frame) {
+  if (frame.size() > options_.max_frame_bytes) {
+    ++stats_.malformed_frames;
+    LOG(WARNING) << "dropped a " << frame.size() << "-byte frame from " << from.ToString()
+                 << ": over max_frame_bytes";
+    return;
+  }
+  wire::Frame parsed;
+  if (!parsed.ParseFromArray(frame.data(), static_cast<int>(frame.size()))) {
+    ++stats_.malformed_frames;
+    LOG(WARNING) << "dropped a malformed frame from " << from.ToString() << " ("
+                 << frame.size() << " bytes): not a Frame message";
+    return;
+  }
+  switch (parsed.kind_case()) {
+    case wire::Frame::kResponse:
+      OnResponse(from, parsed.response());
+      break;
+    case wire::Frame::kRequest:
+      OnRequest(from, parsed.request());
+      break;
+    default:
+      ++stats_.malformed_frames;
+      LOG(WARNING) << "dropped an empty frame from " << from.ToString();
+  }
+}
+
+void Messenger::OnResponse(const Endpoint& from, const wire::Response& response) {
+  const Key key{from, response.request_id()};
+  if (!pending_.contains(key)) {
+    ++stats_.responses_ignored;  // late (after quorum or cancel), duplicate or unknown
+    return;
+  }
+  ++stats_.responses_matched;
+  Finish(key, response);
+}
+
+void Messenger::OnRequest(const Endpoint& from, const wire::Request& request) {
+  ++stats_.requests_received;
+  if (!handler_) return;
+  const uint64_t id = request.request_id();
+  std::weak_ptr<Messenger*> weak = self_ref_;
+  handler_(from, request,
+           [weak, from, id](bool success, std::string message, std::vector<std::string> items) {
+             auto self = weak.lock();
+             if (!self) return;
+             wire::Frame frame;
+             wire::Response* r = frame.mutable_response();
+             r->set_request_id(id);
+             r->set_success(success);
+             r->set_message(std::move(message));
+             for (auto& item : items) r->add_items(std::move(item));
+             // A lost response is recovered by the requester's retry.
+             (void)(*self)->env_.transport->Send(from, frame.SerializeAsString());
+           });
+}
+
+}  // namespace narwhal

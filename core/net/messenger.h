@@ -1,0 +1,143 @@
+// Request/response messaging over the Transport seam (DESIGN.md section 4,
+// seed 004): every message is a Request {request_id, body}; the receiver
+// answers Response {request_id, success, message, items}. The Messenger is
+// the "P2P event router" of seed 000: a received response goes to exactly
+// the callback waiting for it (matched by peer and request id; unknown and
+// late responses are counted and ignored), a received request goes to the
+// one request handler of this role.
+//
+// Two ways to send:
+//   - SendReliable: retried with backoff until a response arrives, the
+//     returned handle is cancelled or destroyed (CancelOnDrop), or
+//     max_elapsed passes (the callback then gets DeadlineExceeded). At most
+//     max_pending_per_peer unanswered requests per peer: beyond that the send
+//     fails fast with ResourceExhausted and nothing already queued is lost.
+//   - SendUnreliable: one attempt; an optional callback gets the response if
+//     one arrives before `timeout_us`, else DeadlineExceeded.
+//
+// Single-threaded like everything in the core.
+#ifndef NARWHAL_CORE_NET_MESSENGER_H_
+#define NARWHAL_CORE_NET_MESSENGER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "core/env.h"
+#include "core/messages.pb.h"
+#include "core/net/retry.h"
+
+namespace narwhal {
+
+struct MessengerOptions {
+  RetryConfig retry;
+  size_t max_pending_per_peer = 10'000;
+  // Frames larger than this are dropped on receipt (the transport may cap
+  // them earlier).
+  size_t max_frame_bytes = 64 << 20;
+};
+
+struct MessengerStats {
+  uint64_t requests_sent = 0;       // first attempts
+  uint64_t retransmissions = 0;
+  uint64_t responses_matched = 0;
+  uint64_t responses_ignored = 0;   // unknown, late or duplicate
+  uint64_t requests_received = 0;
+  uint64_t malformed_frames = 0;
+  uint64_t gave_up = 0;
+  uint64_t refused_queue_full = 0;
+};
+
+class Messenger;
+
+// Stops the retries of one reliable request when cancelled or destroyed.
+class RequestHandle {
+ public:
+  RequestHandle() = default;
+  RequestHandle(RequestHandle&& other) noexcept { *this = std::move(other); }
+  RequestHandle& operator=(RequestHandle&& other) noexcept;
+  RequestHandle(const RequestHandle&) = delete;
+  RequestHandle& operator=(const RequestHandle&) = delete;
+  ~RequestHandle() { Cancel(); }
+
+  void Cancel();
+  // Lets the request run to completion without a handle.
+  void Detach() { messenger_.reset(); }
+  uint64_t request_id() const { return request_id_; }
+  const Endpoint& peer() const { return peer_; }
+
+ private:
+  friend class Messenger;
+  RequestHandle(std::weak_ptr<Messenger*> messenger, Endpoint peer, uint64_t id)
+      : messenger_(std::move(messenger)), peer_(peer), request_id_(id) {}
+  std::weak_ptr<Messenger*> messenger_;
+  Endpoint peer_;
+  uint64_t request_id_ = 0;
+};
+
+class Messenger {
+ public:
+  // Gets the peer's response, or an error status (gave up, timed out).
+  using ResponseCallback =
+      std::function<void(const Endpoint& peer, const absl::StatusOr<wire::Response>& response)>;
+  // Answers a request; may be called later (once) or never.
+  using Responder = std::function<void(bool success, std::string message,
+                                       std::vector<std::string> items)>;
+  using RequestHandler =
+      std::function<void(const Endpoint& from, const wire::Request& request, Responder respond)>;
+
+  // Registers itself as the transport's receiver.
+  Messenger(const Env& env, MessengerOptions options);
+  ~Messenger();
+
+  void SetRequestHandler(RequestHandler handler) { handler_ = std::move(handler); }
+
+  // `request.request_id` is assigned here.
+  absl::StatusOr<RequestHandle> SendReliable(const Endpoint& to, wire::Request request,
+                                             ResponseCallback on_response);
+  absl::Status SendUnreliable(const Endpoint& to, wire::Request request,
+                              ResponseCallback on_response, TimeUs timeout_us);
+
+  size_t PendingTo(const Endpoint& peer) const;
+  const MessengerStats& stats() const { return stats_; }
+  Endpoint self() const { return env_.transport->self(); }
+
+ private:
+  friend class RequestHandle;
+  struct Pending {
+    Endpoint peer;
+    std::string frame;
+    ResponseCallback callback;
+    Backoff backoff;
+    TimeUs first_sent_us = 0;
+    TimerId timer = 0;
+    bool reliable = true;
+  };
+  using Key = std::pair<Endpoint, uint64_t>;
+
+  void OnFrame(const Endpoint& from, std::string_view frame);
+  void OnResponse(const Endpoint& from, const wire::Response& response);
+  void OnRequest(const Endpoint& from, const wire::Request& request);
+  void ArmRetry(const Key& key);
+  void Retry(const Key& key);
+  void Cancel(const Endpoint& peer, uint64_t id);
+  void Finish(const Key& key, const absl::StatusOr<wire::Response>& result);
+
+  Env env_;
+  MessengerOptions options_;
+  RequestHandler handler_;
+  uint64_t next_request_id_;
+  absl::btree_map<Key, Pending> pending_;
+  absl::flat_hash_map<Endpoint, size_t> pending_per_peer_;  // lookup only
+  MessengerStats stats_;
+  // Handles hold a weak pointer to this so that a handle outliving its
+  // messenger does nothing.
+  std::shared_ptr<Messenger*> self_ref_;
+};
+
+}  // namespace narwhal
+
+#endif  // NARWHAL_CORE_NET_MESSENGER_H_

@@ -1,0 +1,100 @@
+#include "sim/network.h"
+
+#include <algorithm>
+
+#include "glog/logging.h"
+
+namespace narwhal::sim {
+
+Network::Network(Scheduler* scheduler, uint64_t seed, NetworkOptions options)
+    : scheduler_(scheduler), random_(seed), options_(options) {}
+
+void Network::Register(const Endpoint& endpoint, Receiver receiver) {
+  receivers_[endpoint] = std::move(receiver);
+}
+
+void Network::Unregister(const Endpoint& endpoint) { receivers_.erase(endpoint); }
+
+void Network::Partition(const std::vector<AuthorityIndex>& a, const std::vector<AuthorityIndex>& b) {
+  for (AuthorityIndex x : a) {
+    for (AuthorityIndex y : b) {
+      blocked_.insert({x, y});
+      blocked_.insert({y, x});
+    }
+  }
+}
+
+void Network::SetDown(AuthorityIndex a, bool down) {
+  if (down) {
+    down_.insert(a);
+    ++down_epoch_[a];
+  } else {
+    down_.erase(a);
+  }
+}
+
+TimeUs Network::DrawDelay() {
+  const TimeUs lo = options_.one_way_delay_us_min;
+  const TimeUs mean = std::max(options_.one_way_delay_us_mean, lo);
+  if (options_.delay_distribution == DelayDistribution::kUniform) {
+    return random_.UniformRange(lo, 2 * mean - lo);
+  }
+  return lo + static_cast<TimeUs>(random_.Exponential(static_cast<double>(mean - lo)));
+}
+
+void Network::Send(const Endpoint& from, const Endpoint& to, std::string frame) {
+  ++stats_.frames_sent;
+  if (down_.contains(from.authority) || down_.contains(to.authority)) {
+    ++stats_.frames_dropped_down;
+    return;
+  }
+  auto shared = std::make_shared<std::string>(std::move(frame));
+  const uint64_t epoch = down_epoch_[to.authority];
+  if (from.authority == to.authority) {
+    scheduler_->Schedule(options_.local_delay_us,
+                         [this, from, to, shared, epoch] { Deliver(from, to, shared, epoch); });
+    return;
+  }
+  if (blocked_.contains({from.authority, to.authority})) {
+    ++stats_.frames_dropped_partition;
+    return;
+  }
+  if (random_.Bernoulli(options_.packet_loss_probability)) {
+    ++stats_.frames_dropped_loss;
+    return;
+  }
+  TimeUs extra = 0;
+  if (auto it = clogged_.find({from.authority, to.authority}); it != clogged_.end()) extra = it->second;
+  const int copies = random_.Bernoulli(options_.packet_duplication_probability) ? 2 : 1;
+  if (copies == 2) ++stats_.frames_duplicated;
+  for (int i = 0; i < copies; ++i) {
+    scheduler_->Schedule(DrawDelay() + extra,
+                         [this, from, to, shared, epoch] { Deliver(from, to, shared, epoch); });
+  }
+}
+
+void Network::Deliver(const Endpoint& from, const Endpoint& to,
+                      const std::shared_ptr<std::string>& frame, uint64_t down_epoch) {
+  if (down_.contains(to.authority) || down_epoch_[to.authority] != down_epoch) {
+    ++stats_.frames_dropped_down;
+    return;
+  }
+  auto it = receivers_.find(to);
+  if (it == receivers_.end()) {
+    ++stats_.frames_dropped_down;
+    return;
+  }
+  ++stats_.frames_delivered;
+  stats_.bytes_delivered += frame->size();
+  TraceHash& trace = scheduler_->trace();
+  trace.Mix(static_cast<uint64_t>(scheduler_->NowUs()));
+  trace.Mix((uint64_t{from.authority} << 40) | (uint64_t{from.role} << 32) |
+            (uint64_t{to.authority} << 8) | to.role);
+  trace.MixBytes(*frame);
+  for (const auto& tap : taps_) tap(from, to, *frame);
+  // Copy the receiver: the callback may re-register (a restart).
+  Receiver receiver = it->second;
+  receiver(from, *frame);
+}
+
+}  // namespace narwhal::sim

@@ -1,0 +1,110 @@
+// The simulated network: every frame between two endpoints becomes a
+// delivery event whose delay, loss and duplication come from one seeded
+// generator and one options struct (TigerBeetle's PacketSimulatorOptions in
+// spirit). Partitions, clogged links and crashed authorities are state the
+// fault schedule changes over virtual time.
+//
+// Links inside one authority (its primary and its workers) model loopback on
+// one machine: a small fixed delay, no loss, never partitioned.
+#ifndef NARWHAL_SIM_NETWORK_H_
+#define NARWHAL_SIM_NETWORK_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
+#include "core/env.h"
+#include "core/random.h"
+#include "sim/scheduler.h"
+
+namespace narwhal::sim {
+
+enum class DelayDistribution { kUniform, kExponential };
+
+struct NetworkOptions {
+  DelayDistribution delay_distribution = DelayDistribution::kExponential;
+  // Floor of every one-way delay between authorities.
+  TimeUs one_way_delay_us_min = 2 * kMillisecondUs;
+  // Mean one-way delay (uniform: over [min, 2*mean-min]; exponential: min +
+  // Exp(mean-min)). Jitter is what reorders frames.
+  TimeUs one_way_delay_us_mean = 10 * kMillisecondUs;
+  double packet_loss_probability = 0.0;
+  double packet_duplication_probability = 0.0;
+  // Primary <-> own worker.
+  TimeUs local_delay_us = 100;
+};
+
+struct NetworkStats {
+  uint64_t frames_sent = 0;
+  uint64_t frames_delivered = 0;
+  uint64_t frames_dropped_loss = 0;
+  uint64_t frames_dropped_partition = 0;
+  uint64_t frames_dropped_down = 0;
+  uint64_t frames_duplicated = 0;
+  uint64_t bytes_delivered = 0;
+};
+
+class Network {
+ public:
+  using Receiver = Transport::Receiver;
+  // Observes every delivered frame (checkers, frame counters in tests).
+  using Tap = std::function<void(const Endpoint& from, const Endpoint& to, std::string_view frame)>;
+
+  Network(Scheduler* scheduler, uint64_t seed, NetworkOptions options);
+
+  void Register(const Endpoint& endpoint, Receiver receiver);
+  void Unregister(const Endpoint& endpoint);
+  // Queues a frame; its fate (loss, delay, duplication) is drawn now.
+  void Send(const Endpoint& from, const Endpoint& to, std::string frame);
+
+  const NetworkOptions& options() const { return options_; }
+  void set_options(const NetworkOptions& options) { options_ = options; }
+
+  // Frames from authority `from` to `to` are dropped (one-way).
+  void Block(AuthorityIndex from, AuthorityIndex to) { blocked_.insert({from, to}); }
+  void Unblock(AuthorityIndex from, AuthorityIndex to) { blocked_.erase({from, to}); }
+  // Symmetric partition: every link between the two groups is cut.
+  void Partition(const std::vector<AuthorityIndex>& a, const std::vector<AuthorityIndex>& b);
+  void HealAll() { blocked_.clear(); clogged_.clear(); }
+  // Adds `extra_delay_us` to every frame from `from` to `to`.
+  void Clog(AuthorityIndex from, AuthorityIndex to, TimeUs extra_delay_us) {
+    clogged_[{from, to}] = extra_delay_us;
+  }
+  void Unclog(AuthorityIndex from, AuthorityIndex to) { clogged_.erase({from, to}); }
+
+  // A down authority neither sends nor receives; frames in flight to it are
+  // dropped on arrival.
+  void SetDown(AuthorityIndex a, bool down);
+  bool IsDown(AuthorityIndex a) const { return down_.contains(a); }
+
+  void AddTap(Tap tap) { taps_.push_back(std::move(tap)); }
+  const NetworkStats& stats() const { return stats_; }
+
+ private:
+  TimeUs DrawDelay();
+  void Deliver(const Endpoint& from, const Endpoint& to, const std::shared_ptr<std::string>& frame,
+               uint64_t down_epoch);
+
+  Scheduler* scheduler_;
+  Random random_;
+  NetworkOptions options_;
+  absl::btree_map<Endpoint, Receiver> receivers_;
+  absl::btree_set<std::pair<AuthorityIndex, AuthorityIndex>> blocked_;
+  absl::btree_map<std::pair<AuthorityIndex, AuthorityIndex>, TimeUs> clogged_;
+  absl::btree_set<AuthorityIndex> down_;
+  // Bumped when an authority goes down, so frames in flight to it are lost.
+  absl::btree_map<AuthorityIndex, uint64_t> down_epoch_;
+  std::vector<Tap> taps_;
+  NetworkStats stats_;
+};
+
+// The Transport of one simulated endpoint.
+class SimTransport;
+
+}  // namespace narwhal::sim
+
+#endif  // NARWHAL_SIM_NETWORK_H_

@@ -1,0 +1,83 @@
+// The simulator's discrete-event scheduler: one thread, virtual time, events
+// ordered by (virtual time, sequence number) so two runs of one seed execute
+// the same events in the same order. Time jumps to the next event.
+//
+// It is also the Clock and Timers of every simulated node; per-node timers go
+// through NodeTimers so that a crash can drop all of a node's timers at once.
+#ifndef NARWHAL_SIM_SCHEDULER_H_
+#define NARWHAL_SIM_SCHEDULER_H_
+
+#include <cstdint>
+#include <functional>
+#include <queue>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "core/env.h"
+#include "sim/trace_hash.h"
+
+namespace narwhal::sim {
+
+class Scheduler final : public Clock, public Timers {
+ public:
+  TimeUs NowUs() const override { return now_us_; }
+  TimerId Schedule(TimeUs delay_us, std::function<void()> callback) override;
+  void Cancel(TimerId id) override;
+  // Schedules at an absolute virtual time (>= now).
+  TimerId ScheduleAt(TimeUs at_us, std::function<void()> callback);
+
+  // Runs the next event; false when none is left.
+  bool RunOne();
+  // Runs every event with time <= `until_us`, then sets now to `until_us`.
+  void RunUntil(TimeUs until_us);
+  // Stops RunUntil after the current event (e.g. a checker found a violation).
+  void RequestStop() { stop_requested_ = true; }
+  bool stop_requested() const { return stop_requested_; }
+
+  uint64_t events_executed() const { return events_executed_; }
+  size_t pending() const { return callbacks_.size(); }
+  TraceHash& trace() { return trace_; }
+
+ private:
+  struct Event {
+    TimeUs at_us;
+    uint64_t seq;
+    bool operator>(const Event& o) const {
+      return at_us != o.at_us ? at_us > o.at_us : seq > o.seq;
+    }
+  };
+  TimeUs now_us_ = 0;
+  uint64_t next_seq_ = 1;
+  uint64_t events_executed_ = 0;
+  bool stop_requested_ = false;
+  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> queue_;
+  // Lookup only (never iterated): seq -> callback. Cancel erases.
+  absl::flat_hash_map<uint64_t, std::function<void()>> callbacks_;
+  TraceHash trace_;
+};
+
+// The Timers of one simulated node. Crash() invalidates every timer the node
+// scheduled before, without touching other nodes' timers; each firing is
+// folded into the trace hash with the node's id.
+class NodeTimers final : public Timers {
+ public:
+  NodeTimers(Scheduler* scheduler, uint64_t node_id) : scheduler_(scheduler), node_id_(node_id) {}
+  TimerId Schedule(TimeUs delay_us, std::function<void()> callback) override;
+  void Cancel(TimerId id) override { scheduler_->Cancel(id); }
+  // Drops every pending timer of this node (they will not fire).
+  void Crash() { ++epoch_; }
+  // While paused, timers that come due are held and fire at Resume.
+  void Pause() { paused_ = true; }
+  void Resume();
+
+ private:
+  Scheduler* scheduler_;
+  uint64_t node_id_;
+  uint64_t epoch_ = 0;
+  bool paused_ = false;
+  std::vector<std::function<void()>> held_;
+};
+
+}  // namespace narwhal::sim
+
+#endif  // NARWHAL_SIM_SCHEDULER_H_
