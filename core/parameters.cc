@@ -1,0 +1,82 @@
+#include "core/parameters.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace narwhal {
+namespace {
+absl::Status Bad(absl::string_view field, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat("parameters.", field, ": ", why));
+}
+}  // namespace
+
+absl::StatusOr<Parameters> Parameters::FromProto(const config::Parameters& p) {
+  Parameters out;
+  if (p.batch_size_bytes()) out.batch_size_bytes = p.batch_size_bytes();
+  if (p.max_batch_delay_ms()) out.max_batch_delay_us = p.max_batch_delay_ms() * kMillisecondUs;
+  if (p.header_size()) out.header_size = p.header_size();
+  if (p.max_header_delay_ms()) out.max_header_delay_us = p.max_header_delay_ms() * kMillisecondUs;
+  if (p.gc_depth()) out.gc_depth = p.gc_depth();
+  if (p.sync_retry_delay_ms()) out.sync_retry_delay_us = p.sync_retry_delay_ms() * kMillisecondUs;
+  if (p.leader_timeout_ms()) out.leader_timeout_us = p.leader_timeout_ms() * kMillisecondUs;
+  if (!p.protocol().empty()) out.protocol = p.protocol();
+  if (p.max_transaction_size_bytes()) out.max_transaction_size_bytes = p.max_transaction_size_bytes();
+  if (p.max_pending_bytes()) out.max_pending_bytes = p.max_pending_bytes();
+  if (p.retry_initial_interval_ms()) out.retry.initial_interval_us = p.retry_initial_interval_ms() * kMillisecondUs;
+  if (p.retry_max_interval_ms()) out.retry.max_interval_us = p.retry_max_interval_ms() * kMillisecondUs;
+  if (p.retry_multiplier() != 0) out.retry.multiplier = p.retry_multiplier();
+  if (p.retry_randomization_factor() != 0) out.retry.randomization_factor = p.retry_randomization_factor();
+  if (p.retry_max_elapsed_ms()) out.retry.max_elapsed_us = p.retry_max_elapsed_ms() * kMillisecondUs;
+  if (p.max_pending_requests_per_peer()) out.max_pending_requests_per_peer = p.max_pending_requests_per_peer();
+  if (p.max_round_ahead()) out.max_round_ahead = p.max_round_ahead();
+  out.committed_output_retention = p.committed_output_retention();
+  if (!p.sqlite_synchronous().empty()) out.sqlite_synchronous = p.sqlite_synchronous();
+
+  if (out.protocol != "bullshark" && out.protocol != "tusk") {
+    return Bad("protocol", absl::StrCat("must be \"bullshark\" or \"tusk\", got \"", out.protocol, "\""));
+  }
+  if (out.retry.multiplier < 1.0) return Bad("retry_multiplier", "must be >= 1");
+  if (out.retry.randomization_factor < 0 || out.retry.randomization_factor >= 1) {
+    return Bad("retry_randomization_factor", "must be in [0, 1)");
+  }
+  if (out.retry.max_interval_us < out.retry.initial_interval_us) {
+    return Bad("retry_max_interval_ms", "must be >= retry_initial_interval_ms");
+  }
+  if (out.max_transaction_size_bytes > out.batch_size_bytes * 4 + 1024 * 1024) {
+    return Bad("max_transaction_size_bytes", "is far larger than batch_size_bytes");
+  }
+  if (out.gc_depth < 4) return Bad("gc_depth", "must be at least 4 rounds");
+  if (out.max_round_ahead < 2) return Bad("max_round_ahead", "must be at least 2 rounds");
+  if (out.sqlite_synchronous != "FULL" && out.sqlite_synchronous != "NORMAL" &&
+      out.sqlite_synchronous != "OFF") {
+    return Bad("sqlite_synchronous", absl::StrCat("must be FULL, NORMAL or OFF, got \"",
+                                                  out.sqlite_synchronous, "\""));
+  }
+  return out;
+}
+
+config::Parameters Parameters::ToProto() const {
+  config::Parameters p;
+  p.set_batch_size_bytes(batch_size_bytes);
+  p.set_max_batch_delay_ms(max_batch_delay_us / kMillisecondUs);
+  p.set_header_size(header_size);
+  p.set_max_header_delay_ms(max_header_delay_us / kMillisecondUs);
+  p.set_gc_depth(gc_depth);
+  p.set_sync_retry_delay_ms(sync_retry_delay_us / kMillisecondUs);
+  p.set_leader_timeout_ms(leader_timeout_us / kMillisecondUs);
+  p.set_protocol(protocol);
+  p.set_max_transaction_size_bytes(max_transaction_size_bytes);
+  p.set_max_pending_bytes(max_pending_bytes);
+  p.set_retry_initial_interval_ms(retry.initial_interval_us / kMillisecondUs);
+  p.set_retry_max_interval_ms(retry.max_interval_us / kMillisecondUs);
+  p.set_retry_multiplier(retry.multiplier);
+  p.set_retry_randomization_factor(retry.randomization_factor);
+  if (retry.max_elapsed_us) p.set_retry_max_elapsed_ms(*retry.max_elapsed_us / kMillisecondUs);
+  p.set_max_pending_requests_per_peer(max_pending_requests_per_peer);
+  p.set_max_round_ahead(max_round_ahead);
+  p.set_committed_output_retention(committed_output_retention);
+  p.set_sqlite_synchronous(sqlite_synchronous);
+  return p;
+}
+
+}  // namespace narwhal

@@ -1,0 +1,41 @@
+// Protocol parameters in the units the core uses (microseconds, bytes), built
+// from the config's Parameters message with a precise error per bad field.
+// One name per idea: the same words as the JSON config and the docs.
+#ifndef NARWHAL_CORE_PARAMETERS_H_
+#define NARWHAL_CORE_PARAMETERS_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/config.pb.h"
+#include "core/net/retry.h"
+#include "core/types.h"
+
+namespace narwhal {
+
+struct Parameters {
+  size_t batch_size_bytes = 500'000;
+  TimeUs max_batch_delay_us = 100 * kMillisecondUs;
+  size_t header_size = 1;
+  TimeUs max_header_delay_us = 100 * kMillisecondUs;
+  Round gc_depth = 50;
+  TimeUs sync_retry_delay_us = 1 * kSecondUs;
+  TimeUs leader_timeout_us = 1 * kSecondUs;
+  std::string protocol = "bullshark";
+  size_t max_transaction_size_bytes = 64 * 1024;
+  size_t max_pending_bytes = 64 << 20;
+  RetryConfig retry;
+  size_t max_pending_requests_per_peer = 10'000;
+  Round max_round_ahead = 50;
+  uint64_t committed_output_retention = 0;
+  std::string sqlite_synchronous = "FULL";
+
+  // Unset (zero/empty) fields take the defaults above. Errors name the
+  // field as it is spelled in the JSON config ("parameters.gc_depth: ...").
+  static absl::StatusOr<Parameters> FromProto(const config::Parameters& proto);
+  config::Parameters ToProto() const;
+};
+
+}  // namespace narwhal
+
+#endif  // NARWHAL_CORE_PARAMETERS_H_

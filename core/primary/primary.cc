@@ -1,0 +1,794 @@
+#include "core/primary/primary.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+
+namespace narwhal {
+namespace {
+
+// Bounds on what a peer can make us hold (TigerBeetle: a limit on everything).
+constexpr size_t kMaxPayloadPerHeader = 10'000;
+constexpr size_t kMaxWaitingPerAuthority = 1'000;
+constexpr int kMaxCertificatesPerRequest = 1'000;
+
+std::string SigBytes(const Signature& s) {
+  return std::string(reinterpret_cast<const char*>(s.data()), s.size());
+}
+
+}  // namespace
+
+Primary::Primary(const Env& env, const Committee& committee, const Parameters& params,
+                 AuthorityIndex self, const KeyPair& key, SignatureScheme scheme,
+                 PrimaryHooks hooks, ByzantineBehavior byzantine,
+                 ConsensusOptions consensus_options)
+    : env_(env),
+      committee_(committee),
+      params_(params),
+      self_(self),
+      key_(key),
+      scheme_(scheme),
+      hooks_(std::move(hooks)),
+      byzantine_(byzantine),
+      messenger_(env, MessengerOptions{params.retry, params.max_pending_requests_per_peer}),
+      fetcher_(env, &committee, &params, self, &messenger_,
+               [this](const Endpoint& from, const std::string& bytes) {
+                 OnCertificateBytes(from, bytes);
+               }) {
+  CHECK(env.store != nullptr);
+  CHECK(committee.Contains(self));
+  consensus_options.gc_depth = params.gc_depth;
+  auto kind = ParseConsensusKind(params.protocol);
+  CHECK(kind.ok()) << kind.status();
+  consensus_ = MakeConsensus(*kind, committee, consensus_options);
+  for (const Certificate& g : Certificate::GenesisSet(committee)) {
+    auto ptr = std::make_shared<const Certificate>(g);
+    dag_[0][g.author()] = ptr;
+    by_digest_[g.digest] = ptr;
+  }
+  messenger_.SetRequestHandler(
+      [this](const Endpoint& from, const wire::Request& r, Messenger::Responder respond) {
+        OnRequest(from, r, std::move(respond));
+      });
+}
+
+Primary::~Primary() {
+  env_.timers->Cancel(header_timer_);
+  env_.timers->Cancel(leader_timer_);
+}
+
+absl::Status Primary::Start() {
+  absl::Status s = Recover();
+  if (!s.ok()) return s;
+  header_timer_ = env_.timers->Schedule(params_.max_header_delay_us, [this] {
+    header_delay_passed_ = true;
+    TryPropose();
+  });
+  // Resume the proposer from the highest round with a quorum.
+  for (auto it = dag_.rbegin(); it != dag_.rend(); ++it) {
+    if (StakeOf(it->first) >= committee_.QuorumThreshold()) {
+      OnRoundQuorum(it->first);
+      break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Primary::Recover() {
+  auto state = env_.store->GetConsensusState();
+  if (!state.ok()) return state.status();
+  auto rows = env_.store->CertificatesInRounds(1, ~Round{0});
+  if (!rows.ok()) return rows.status();
+  std::vector<CertificatePtr> certs;
+  for (const std::string& bytes : *rows) {
+    auto c = Certificate::Parse(bytes);
+    if (!c.ok()) return absl::DataLossError(absl::StrCat("stored certificate: ", c.status().message()));
+    certs.push_back(std::make_shared<const Certificate>(std::move(*c)));
+  }
+  if (state->has_value()) {
+    absl::Status s = consensus_->Restore(**state, certs);
+    if (!s.ok()) return s;
+    gc_round_ = consensus_->gc_round();
+  } else {
+    for (const auto& c : certs) (void)consensus_->ProcessCertificate(c);  // nothing was committed
+  }
+  for (const auto& c : certs) {
+    if (c->round() <= gc_round_) continue;
+    dag_[c->round()][c->author()] = c;
+    by_digest_[c->digest] = c;
+  }
+  auto last = env_.store->LastOwnHeaderRound();
+  if (!last.ok()) return last.status();
+  if (*last > 0) {
+    auto bytes = env_.store->GetOwnHeader(*last);
+    if (!bytes.ok()) return bytes.status();
+    wire::Header w;
+    if (!bytes->has_value() || !w.ParseFromString(**bytes)) {
+      return absl::DataLossError(absl::StrCat("own header of round ", *last, " unreadable"));
+    }
+    auto h = Header::FromWire(w);
+    if (!h.ok()) return h.status();
+    proposed_round_ = *last;
+    proposer_round_ = std::max<Round>(proposer_round_, *last);
+    own_header_ = *h;
+    own_votes_.clear();
+    own_votes_[self_] = h->signature;
+    own_vote_stake_ = committee_.Stake(self_);
+    own_certified_ = false;
+    for (const auto& [author, cert] : dag_[*last]) {
+      if (author == self_ && cert->digest == Certificate{*h, {}, {}}.digest) own_certified_ = true;
+    }
+    if (!own_certified_) {
+      std::vector<AuthorityIndex> all;
+      for (AuthorityIndex a = 0; a < committee_.size(); ++a) if (a != self_) all.push_back(a);
+      BroadcastOwnHeader(*h, all);  // the same header again: never a second one
+    }
+    LOG(INFO) << "primary " << self_ << " recovered: last own header round " << *last
+              << ", " << by_digest_.size() << " certificates, last committed round "
+              << consensus_->last_committed_round();
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------- routing
+
+void Primary::OnRequest(const Endpoint& from, const wire::Request& request,
+                        Messenger::Responder respond) {
+  const bool from_primary = from.is_primary() && from.authority != self_ &&
+                            committee_.Contains(from.authority);
+  const bool from_own_worker = !from.is_primary() && from.authority == self_ &&
+                               from.worker_id() < committee_.workers_per_authority();
+  switch (request.body_case()) {
+    case wire::Request::kHeader:
+      if (!from_primary) break;
+      respond(true, "ACK", {});
+      return OnHeader(from, request.header());
+    case wire::Request::kVote:
+      if (!from_primary) break;
+      respond(true, "ACK", {});
+      return OnVote(from, request.vote());
+    case wire::Request::kCertificate:
+      if (!from_primary) break;
+      respond(true, "ACK", {});
+      return OnCertificate(from, request.certificate());
+    case wire::Request::kCertificatesRequest:
+      if (!from_primary) break;
+      return OnCertificatesRequest(request.certificates_request(), std::move(respond));
+    case wire::Request::kOurBatch:
+    case wire::Request::kOthersBatch: {
+      if (!from_own_worker) break;
+      const bool ours = request.body_case() == wire::Request::kOurBatch;
+      const std::string& raw = ours ? request.our_batch().digest() : request.others_batch().digest();
+      const WorkerId w = ours ? request.our_batch().worker_id() : request.others_batch().worker_id();
+      auto d = Digest::FromBytes(raw);
+      if (!d.ok() || w != from.worker_id()) {
+        respond(false, "bad batch report", {});
+        return;
+      }
+      OnWorkerBatch(from, *d, w, ours, ours ? request.our_batch().created_at_us() : 0);
+      respond(true, "ACK", {});  // after the store write in OnWorkerBatch
+      return;
+    }
+    default:
+      break;
+  }
+  Reject("unexpected_request", absl::StrCat("kind ", request.body_case(), " from ", from.ToString()));
+  respond(false, "request kind not served here, or not from an allowed sender", {});
+}
+
+void Primary::Reject(std::string_view reason, const std::string& detail) {
+  stats_.rejected[std::string(reason)]++;
+  VLOG(1) << "primary " << self_ << " rejected (" << reason << "): " << detail;
+}
+
+// ---------------------------------------------------------------- validation
+
+absl::Status Primary::CheckHeader(const Header& h, bool require_signature) const {
+  if (!committee_.Contains(h.author)) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown author ", h.author));
+  }
+  if (h.round == 0) return absl::InvalidArgumentError("round 0 is genesis only");
+  if (h.parents.empty() || h.parents.size() > committee_.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("header has ", h.parents.size(),
+                                                   " parents, committee has ", committee_.size()));
+  }
+  if (h.payload.size() > kMaxPayloadPerHeader) {
+    return absl::InvalidArgumentError(absl::StrCat("payload of ", h.payload.size(), " batches"));
+  }
+  for (const BatchRef& b : h.payload) {
+    if (b.worker_id >= committee_.workers_per_authority()) {
+      return absl::InvalidArgumentError(absl::StrCat("payload names worker ", b.worker_id));
+    }
+  }
+  if (require_signature &&
+      !Verify(scheme_, committee_.authority(h.author).public_key, SigningBytes(h.digest), h.signature)) {
+    return absl::PermissionDeniedError("bad header signature");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Primary::CheckCertificate(const Certificate& c) const {
+  absl::Status s = CheckHeader(c.header, /*require_signature=*/true);
+  if (!s.ok()) return s;
+  uint64_t stake = 0;
+  for (const auto& [voter, sig] : c.votes) {
+    if (!committee_.Contains(voter)) {
+      return absl::InvalidArgumentError(absl::StrCat("vote by unknown authority ", voter));
+    }
+    if (!Verify(scheme_, committee_.authority(voter).public_key, SigningBytes(c.header.digest), sig)) {
+      return absl::PermissionDeniedError(absl::StrCat("bad vote signature by ", voter));
+    }
+    stake += committee_.Stake(voter);
+  }
+  if (stake < committee_.QuorumThreshold()) {
+    return absl::InvalidArgumentError(absl::StrCat("votes carry stake ", stake, " < quorum ",
+                                                   committee_.QuorumThreshold()));
+  }
+  return absl::OkStatus();
+}
+
+uint64_t Primary::StakeOf(Round round) const {
+  auto it = dag_.find(round);
+  if (it == dag_.end()) return 0;
+  uint64_t stake = 0;
+  for (const auto& [author, cert] : it->second) stake += committee_.Stake(author);
+  return stake;
+}
+
+// ---------------------------------------------------------------- headers
+
+void Primary::OnHeader(const Endpoint& from, const wire::Header& msg) {
+  auto h = Header::FromWire(msg);
+  if (!h.ok()) return Reject("malformed_header", std::string(h.status().message()));
+  if (h->author != from.authority) {
+    return Reject("relayed_header", absl::StrCat("header of ", h->author, " from ", from.ToString()));
+  }
+  if (h->round <= gc_round_) return Reject("stale_header", absl::StrCat("round ", h->round));
+  if (h->round > proposer_round_ + params_.max_round_ahead) {
+    return Reject("future_header", absl::StrCat("round ", h->round, " while at ", proposer_round_));
+  }
+  if (absl::Status s = CheckHeader(*h, true); !s.ok()) {
+    return Reject(s.code() == absl::StatusCode::kPermissionDenied ? "bad_signature" : "invalid_header",
+                  std::string(s.message()));
+  }
+  ProcessHeader(std::move(*h));
+}
+
+void Primary::ProcessHeader(Header header) {
+  if (header.round <= gc_round_) return;
+  WaitingHeader w{header, {}, {}};
+  if (header.round - 1 > gc_round_) {
+    for (const Digest& p : header.parents) {
+      if (!HasCertificate(p)) w.missing_parents.insert(p);
+    }
+  }
+  for (const BatchRef& b : header.payload) {
+    auto has = env_.store->HasPayload(b.digest, b.worker_id);
+    if (!has.ok()) {
+      LOG(ERROR) << "store: " << has.status();
+      return;
+    }
+    if (!*has) w.missing_payload.insert(b);
+  }
+  if (!w.missing_parents.empty() || !w.missing_payload.empty()) {
+    if (waiting_headers_.contains(header.digest)) return;
+    if (waiting_headers_.size() >= kMaxWaitingPerAuthority * committee_.size()) {
+      return Reject("waiting_full", "too many headers waiting for parents or payload");
+    }
+    for (const Digest& p : w.missing_parents) {
+      waiters_by_parent_[p].insert(header.digest);
+      fetcher_.Fetch(p, header.round - 1, header.author);
+    }
+    absl::btree_map<WorkerId, wire::Request> sync;
+    for (const BatchRef& b : w.missing_payload) {
+      waiters_by_payload_[b].insert(header.digest);
+      auto& req = sync[b.worker_id];
+      req.mutable_synchronize_batches()->add_digests(b.digest.ToBytes());
+      req.mutable_synchronize_batches()->set_author(header.author);
+      req.mutable_synchronize_batches()->set_round(header.round);
+    }
+    for (auto& [worker, req] : sync) {
+      auto handle = messenger_.SendReliable(Endpoint::Worker(self_, worker), std::move(req), nullptr);
+      if (handle.ok()) sends_by_round_[header.round].push_back(std::move(*handle));
+    }
+    waiting_headers_.emplace(header.digest, std::move(w));
+    return;
+  }
+  // All parents present: they must be round - 1 with a quorum of stake.
+  uint64_t stake = 0;
+  absl::btree_set<AuthorityIndex> authors;
+  if (header.round - 1 > gc_round_) {
+    for (const Digest& p : header.parents) {
+      const CertificatePtr& parent = by_digest_.at(p);
+      if (parent->round() != header.round - 1 || !authors.insert(parent->author()).second) {
+        return Reject("bad_parents", absl::StrCat("header ", header.digest.Short(),
+                                                  " has a parent of the wrong round or a repeated author"));
+      }
+      stake += committee_.Stake(parent->author());
+    }
+    if (stake < committee_.QuorumThreshold()) {
+      return Reject("bad_parents", absl::StrCat("parents carry stake ", stake));
+    }
+  }
+  TryVote(header);
+}
+
+void Primary::TryVote(const Header& header) {
+  if (header.author == self_) return;
+  if (byzantine_.withhold_votes) return;
+  auto prior = env_.store->GetVote(header.author, header.round);
+  if (!prior.ok()) {
+    LOG(ERROR) << "store: " << prior.status();
+    return;
+  }
+  if (prior->has_value()) {
+    if (**prior != header.digest) {
+      return Reject("equivocation", absl::StrCat("authority ", header.author, " sent a second header for round ",
+                                                 header.round, "; not voting for it"));
+    }
+    // The same header again (a retry or a restart): the same vote again.
+  } else {
+    absl::Status s = env_.store->PutVote(header.author, header.round, header.digest);
+    if (!s.ok()) {
+      LOG(ERROR) << "store: " << s;
+      return;
+    }
+  }
+  SendVote(header);
+}
+
+void Primary::SendVote(const Header& header) {
+  Vote v{header.digest, header.round, header.author, self_, key_.Sign(SigningBytes(header.digest))};
+  if (byzantine_.invalid_signatures) v.signature[0] ^= 0xff;
+  wire::Request req;
+  *req.mutable_vote() = v.ToWire();
+  auto handle = messenger_.SendReliable(Endpoint::Primary(header.author), std::move(req), nullptr);
+  if (!handle.ok()) return;
+  sends_by_round_[header.round].push_back(std::move(*handle));
+  ++stats_.votes_sent;
+}
+
+void Primary::WakePayload(const BatchRef& ref) {
+  auto it = waiters_by_payload_.find(ref);
+  if (it == waiters_by_payload_.end()) return;
+  absl::btree_set<Digest> waiters = std::move(it->second);
+  waiters_by_payload_.erase(it);
+  for (const Digest& d : waiters) {
+    auto w = waiting_headers_.find(d);
+    if (w == waiting_headers_.end()) continue;
+    w->second.missing_payload.erase(ref);
+    if (w->second.missing_payload.empty() && w->second.missing_parents.empty()) {
+      Header h = std::move(w->second.header);
+      waiting_headers_.erase(w);
+      ProcessHeader(std::move(h));
+    }
+  }
+}
+
+void Primary::OnWorkerBatch(const Endpoint& from, const Digest& digest, WorkerId worker, bool ours,
+                            TimeUs created_at_us) {
+  auto has = env_.store->HasPayload(digest, worker);
+  if (!has.ok()) {
+    LOG(ERROR) << "store: " << has.status();
+    return;
+  }
+  if (!*has) {
+    absl::Status s = env_.store->PutPayload(digest, worker, proposer_round_);
+    if (!s.ok()) {
+      LOG(ERROR) << "store: " << s;
+      return;
+    }
+    if (ours && payload_queued_.insert({digest, worker}).second) {
+      payload_queue_.push_back({digest, worker});
+      if (hooks_.on_own_batch) hooks_.on_own_batch(digest, created_at_us);
+    }
+  }
+  WakePayload({digest, worker});
+  if (ours) TryPropose();
+}
+
+// ---------------------------------------------------------------- votes
+
+void Primary::OnVote(const Endpoint& from, const wire::Vote& msg) {
+  auto v = Vote::FromWire(msg);
+  if (!v.ok()) return Reject("malformed_vote", std::string(v.status().message()));
+  if (v->author != from.authority || v->origin != self_) {
+    return Reject("misdirected_vote", absl::StrCat("vote by ", v->author, " from ", from.ToString()));
+  }
+  if (!own_header_ || v->header_digest != own_header_->digest || own_certified_) {
+    return Reject("stale_vote", absl::StrCat("vote for round ", v->round));
+  }
+  if (own_votes_.contains(v->author)) return Reject("duplicate_vote", absl::StrCat("by ", v->author));
+  if (!Verify(scheme_, committee_.authority(v->author).public_key, SigningBytes(v->header_digest),
+              v->signature)) {
+    return Reject("bad_signature", absl::StrCat("vote by ", v->author));
+  }
+  own_votes_[v->author] = v->signature;
+  own_vote_stake_ += committee_.Stake(v->author);
+  if (own_vote_stake_ < committee_.QuorumThreshold()) return;
+  own_certified_ = true;
+  Certificate cert;
+  cert.header = *own_header_;
+  for (const auto& [author, sig] : own_votes_) cert.votes.emplace_back(author, sig);
+  cert.Seal();
+  ++stats_.certificates_formed;
+  wire::Request req;
+  *req.mutable_certificate() = cert.ToWire();
+  for (AuthorityIndex a = 0; a < committee_.size(); ++a) {
+    if (a == self_) continue;
+    auto handle = messenger_.SendReliable(Endpoint::Primary(a), req, nullptr);
+    if (handle.ok()) sends_by_round_[cert.round()].push_back(std::move(*handle));
+  }
+  ProcessCertificate(std::move(cert), self_);
+}
+
+// ---------------------------------------------------------------- certificates
+
+void Primary::OnCertificate(const Endpoint& from, const wire::Certificate& msg) {
+  auto c = Certificate::FromWire(msg);
+  if (!c.ok()) return Reject("malformed_certificate", std::string(c.status().message()));
+  ProcessCertificate(std::move(*c), from.authority);
+}
+
+void Primary::OnCertificateBytes(const Endpoint& from, const std::string& bytes) {
+  auto c = Certificate::Parse(bytes);
+  if (!c.ok()) return Reject("malformed_certificate", std::string(c.status().message()));
+  ProcessCertificate(std::move(*c), from.authority);
+}
+
+void Primary::ProcessCertificate(Certificate certificate, AuthorityIndex source) {
+  if (certificate.round() <= gc_round_) return;
+  if (HasCertificate(certificate.digest) || waiting_certificates_.contains(certificate.digest)) return;
+  if (absl::Status s = CheckCertificate(certificate); !s.ok()) {
+    return Reject(s.code() == absl::StatusCode::kPermissionDenied ? "bad_signature" : "invalid_certificate",
+                  std::string(s.message()));
+  }
+  // One certificate per (author, round): a quorum never certifies two headers
+  // of one author and round, so a second one means more than f are faulty.
+  auto round_it = dag_.find(certificate.round());
+  if (round_it != dag_.end() && round_it->second.contains(certificate.author())) {
+    return Reject("conflicting_certificate", absl::StrCat("second certificate of ", certificate.author(),
+                                                          " in round ", certificate.round()));
+  }
+  WaitingCertificate w{std::move(certificate), {}};
+  const Certificate& c = w.certificate;
+  if (c.round() - 1 > gc_round_) {
+    for (const Digest& p : c.parents()) {
+      if (!HasCertificate(p)) w.missing_parents.insert(p);
+    }
+  }
+  if (!w.missing_parents.empty()) {
+    if (waiting_certificates_.size() >= kMaxWaitingPerAuthority * committee_.size()) {
+      return Reject("waiting_full", "too many certificates waiting for parents");
+    }
+    for (const Digest& p : w.missing_parents) {
+      waiters_by_parent_[p].insert(c.digest);
+      fetcher_.Fetch(p, c.round() - 1, source);
+    }
+    waiting_certificates_.emplace(c.digest, std::move(w));
+    return;
+  }
+  auto ptr = std::make_shared<const Certificate>(std::move(w.certificate));
+  absl::Status s = AcceptCertificate(ptr);
+  if (!s.ok()) Reject("bad_parents", std::string(s.message()));
+}
+
+absl::Status Primary::AcceptCertificate(const CertificatePtr& cert) {
+  // Causal-order worklist: accepting one certificate may release others.
+  std::deque<CertificatePtr> ready{cert};
+  absl::Status first_error;
+  while (!ready.empty()) {
+    CertificatePtr c = ready.front();
+    ready.pop_front();
+    if (HasCertificate(c->digest) || c->round() <= gc_round_) continue;
+    if (c->round() - 1 > gc_round_) {
+      uint64_t stake = 0;
+      absl::btree_set<AuthorityIndex> authors;
+      bool ok = true;
+      for (const Digest& p : c->parents()) {
+        const CertificatePtr& parent = by_digest_.at(p);
+        ok &= parent->round() == c->round() - 1 && authors.insert(parent->author()).second;
+        stake += committee_.Stake(parent->author());
+      }
+      if (!ok || stake < committee_.QuorumThreshold()) {
+        if (first_error.ok()) {
+          first_error = absl::InvalidArgumentError(
+              absl::StrCat("certificate ", c->digest.Short(), " has parents of the wrong round, "
+                           "a repeated author or too little stake"));
+        }
+        continue;
+      }
+    }
+    if (dag_[c->round()].contains(c->author())) continue;  // conflicting: first one wins
+    absl::Status s = env_.store->PutCertificate(c->digest, c->round(), c->author(), c->Serialize());
+    if (!s.ok()) {
+      LOG(ERROR) << "store: " << s;
+      return s;
+    }
+    dag_[c->round()][c->author()] = c;
+    by_digest_[c->digest] = c;
+    fetcher_.Resolved(c->digest);
+    ++stats_.certificates_accepted;
+    if (hooks_.on_certificate_accepted) hooks_.on_certificate_accepted(c);
+    OnCommitted(consensus_->ProcessCertificate(c));
+    if (c->round() + 1 >= proposer_round_ && StakeOf(c->round()) >= committee_.QuorumThreshold()) {
+      OnRoundQuorum(c->round());
+    } else if (c->round() + 1 == proposer_round_) {
+      TryPropose();  // a leader or its support may have arrived
+    }
+    // Release waiters.
+    auto wit = waiters_by_parent_.find(c->digest);
+    if (wit == waiters_by_parent_.end()) continue;
+    absl::btree_set<Digest> waiters = std::move(wit->second);
+    waiters_by_parent_.erase(wit);
+    for (const Digest& d : waiters) {
+      if (auto hc = waiting_certificates_.find(d); hc != waiting_certificates_.end()) {
+        hc->second.missing_parents.erase(c->digest);
+        if (hc->second.missing_parents.empty()) {
+          ready.push_back(std::make_shared<const Certificate>(std::move(hc->second.certificate)));
+          waiting_certificates_.erase(hc);
+        }
+      }
+      if (auto hh = waiting_headers_.find(d); hh != waiting_headers_.end()) {
+        hh->second.missing_parents.erase(c->digest);
+        if (hh->second.missing_parents.empty() && hh->second.missing_payload.empty()) {
+          Header h = std::move(hh->second.header);
+          waiting_headers_.erase(hh);
+          ProcessHeader(std::move(h));
+        }
+      }
+    }
+  }
+  return first_error;
+}
+
+void Primary::OnCertificatesRequest(const wire::CertificatesRequest& msg,
+                                    Messenger::Responder respond) {
+  if (msg.digests_size() > kMaxCertificatesPerRequest) {
+    respond(false, absl::StrCat("at most ", kMaxCertificatesPerRequest, " digests per request"), {});
+    return;
+  }
+  std::vector<std::string> items;
+  for (const std::string& raw : msg.digests()) {
+    auto d = Digest::FromBytes(raw);
+    if (!d.ok()) continue;
+    auto it = by_digest_.find(*d);
+    if (it != by_digest_.end()) {
+      if (it->second->round() > 0) items.push_back(it->second->Serialize());
+      continue;
+    }
+    auto stored = env_.store->GetCertificate(*d);
+    if (stored.ok() && stored->has_value()) items.push_back(std::move(**stored));
+  }
+  respond(true, "", std::move(items));
+}
+
+// ---------------------------------------------------------------- proposer
+
+void Primary::OnRoundQuorum(Round round) {
+  if (round + 1 <= proposer_round_ && proposed_round_ < proposer_round_) {
+    TryPropose();
+    return;
+  }
+  if (round + 1 <= proposer_round_) return;
+  proposer_round_ = round + 1;
+  round_reached_us_ = env_.clock->NowUs();
+  leader_timer_fired_ = false;
+  env_.timers->Cancel(leader_timer_);
+  const Round target = proposer_round_;
+  leader_timer_ = env_.timers->Schedule(params_.leader_timeout_us, [this, target] {
+    if (proposer_round_ != target || proposed_round_ >= target) return;
+    leader_timer_fired_ = true;
+    if (!LeaderReady(target - 1)) ++stats_.leader_timeouts;
+    TryPropose();
+  });
+  TryPropose();
+}
+
+bool Primary::LeaderReady(Round parents_round) const {
+  if (params_.protocol != "bullshark" || parents_round == 0) return true;
+  const uint64_t stake_needed_yes = committee_.ValidityThreshold();
+  const uint64_t stake_needed_no = committee_.QuorumThreshold();
+  auto round_it = dag_.find(parents_round);
+  if (parents_round % 2 == 0) {
+    // Leader round: wait for the leader's certificate.
+    return round_it != dag_.end() && round_it->second.contains(committee_.Leader(parents_round));
+  }
+  // Round after a leader round: f+1 votes for the leader, or 2f+1 not.
+  auto leader_round = dag_.find(parents_round - 1);
+  if (leader_round == dag_.end()) return true;  // below GC: nothing to wait for
+  auto leader = leader_round->second.find(committee_.Leader(parents_round - 1));
+  if (round_it == dag_.end()) return false;
+  uint64_t yes = 0, no = 0;
+  for (const auto& [author, cert] : round_it->second) {
+    const bool votes = leader != leader_round->second.end() &&
+                       std::binary_search(cert->parents().begin(), cert->parents().end(),
+                                          leader->second->digest);
+    (votes ? yes : no) += committee_.Stake(author);
+  }
+  return yes >= stake_needed_yes || no >= stake_needed_no;
+}
+
+void Primary::TryPropose() {
+  const Round r = proposer_round_;
+  if (proposed_round_ >= r) return;
+  if (StakeOf(r - 1) < committee_.QuorumThreshold()) return;
+  if (payload_queue_.size() < params_.header_size && !header_delay_passed_) return;
+  if (!leader_timer_fired_ && !LeaderReady(r - 1)) return;
+  Propose();
+}
+
+void Primary::Propose() {
+  const Round r = proposer_round_;
+  // Our previous header never got its certificate (we move on without it):
+  // its batches go back to the front of the queue so they are not lost.
+  if (own_header_ && !own_certified_) {
+    for (auto it = own_header_->payload.rbegin(); it != own_header_->payload.rend(); ++it) {
+      if (payload_queued_.insert(*it).second) payload_queue_.push_front(*it);
+    }
+  }
+  Header h;
+  h.author = self_;
+  h.round = r;
+  for (const auto& [author, cert] : dag_.at(r - 1)) h.parents.push_back(cert->digest);
+  std::sort(h.parents.begin(), h.parents.end());
+  const size_t take = std::min(payload_queue_.size(), kMaxPayloadPerHeader);
+  for (size_t i = 0; i < take; ++i) {
+    h.payload.push_back(payload_queue_.front());
+    payload_queued_.erase(payload_queue_.front());
+    payload_queue_.pop_front();
+  }
+  h.Seal();
+  h.signature = key_.Sign(SigningBytes(h.digest));
+  if (byzantine_.invalid_signatures) h.signature[0] ^= 0xff;
+  // Durable before anyone sees it: after a restart we re-send this header,
+  // never a different one for the same round.
+  absl::Status s = env_.store->PutOwnHeader(r, h.ToWire().SerializeAsString());
+  if (!s.ok()) {
+    LOG(ERROR) << "store: cannot persist own header, not proposing: " << s;
+    return;
+  }
+  proposed_round_ = r;
+  own_header_ = h;
+  own_votes_.clear();
+  own_votes_[self_] = h.signature;
+  own_vote_stake_ = committee_.Stake(self_);
+  own_certified_ = false;
+  ++stats_.headers_proposed;
+  std::vector<AuthorityIndex> to;
+  for (AuthorityIndex a = 0; a < committee_.size(); ++a) if (a != self_) to.push_back(a);
+  if (byzantine_.equivocate_headers && to.size() >= 2) {
+    // A second header for the same round to the second half of the committee.
+    Header twin = h;
+    twin.payload.clear();
+    twin.Seal();
+    twin.signature = key_.Sign(SigningBytes(twin.digest));
+    std::vector<AuthorityIndex> first(to.begin(), to.begin() + to.size() / 2);
+    std::vector<AuthorityIndex> second(to.begin() + to.size() / 2, to.end());
+    BroadcastOwnHeader(h, first);
+    BroadcastOwnHeader(twin, second);
+  } else {
+    BroadcastOwnHeader(h, to);
+  }
+  ByzantineExtras(h);
+  header_delay_passed_ = false;
+  env_.timers->Cancel(header_timer_);
+  header_timer_ = env_.timers->Schedule(params_.max_header_delay_us, [this] {
+    header_delay_passed_ = true;
+    TryPropose();
+  });
+  // A committee of one certifies alone.
+  if (own_vote_stake_ >= committee_.QuorumThreshold()) {
+    own_certified_ = true;
+    Certificate cert;
+    cert.header = h;
+    cert.votes.emplace_back(self_, h.signature);
+    cert.Seal();
+    ++stats_.certificates_formed;
+    ProcessCertificate(std::move(cert), self_);
+  }
+}
+
+void Primary::BroadcastOwnHeader(const Header& header, const std::vector<AuthorityIndex>& to) {
+  wire::Request req;
+  *req.mutable_header() = header.ToWire();
+  for (AuthorityIndex a : to) {
+    auto handle = messenger_.SendReliable(Endpoint::Primary(a), req, nullptr);
+    if (handle.ok()) sends_by_round_[header.round].push_back(std::move(*handle));
+  }
+}
+
+void Primary::ByzantineExtras(const Header& header) {
+  if (byzantine_.flood_future_headers) {
+    for (Round ahead : {params_.max_round_ahead + 1, params_.max_round_ahead * 4, Round{1} << 40}) {
+      Header future = header;
+      future.round = header.round + ahead;
+      future.Seal();
+      future.signature = key_.Sign(SigningBytes(future.digest));
+      wire::Request req;
+      *req.mutable_header() = future.ToWire();
+      for (AuthorityIndex a = 0; a < committee_.size(); ++a) {
+        if (a == self_) continue;
+        (void)messenger_.SendUnreliable(Endpoint::Primary(a), req, nullptr, 0);
+      }
+    }
+  }
+  if (byzantine_.replay_stale && header.round > params_.gc_depth) {
+    // Re-send certificates of long-finished rounds we still know of.
+    auto it = dag_.begin();
+    if (it != dag_.end()) {
+      for (const auto& [author, cert] : it->second) {
+        if (cert->round() == 0) continue;
+        wire::Request req;
+        *req.mutable_certificate() = cert->ToWire();
+        for (AuthorityIndex a = 0; a < committee_.size(); ++a) {
+          if (a != self_) (void)messenger_.SendUnreliable(Endpoint::Primary(a), req, nullptr, 0);
+        }
+      }
+    }
+    auto stale = env_.store->GetOwnHeader(header.round - 1);
+    if (stale.ok() && stale->has_value()) {
+      wire::Request req;
+      req.mutable_header()->ParseFromString(**stale);
+      for (AuthorityIndex a = 0; a < committee_.size(); ++a) {
+        if (a != self_) (void)messenger_.SendUnreliable(Endpoint::Primary(a), req, nullptr, 0);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- commit and GC
+
+void Primary::OnCommitted(const std::vector<CommittedSubDag>& committed) {
+  for (const CommittedSubDag& sub : committed) {
+    wire::CommittedSubDag row;
+    row.set_index(sub.index);
+    row.set_leader(sub.leader->digest.ToBytes());
+    for (const CertificatePtr& c : sub.certificates) *row.add_certificates() = c->ToWire();
+    const std::string state = consensus_->SerializeState();
+    absl::Status s = env_.store->AppendCommitted({sub.index, row.SerializeAsString()}, state);
+    CHECK(s.ok()) << "cannot persist committed output " << sub.index << ": " << s;
+    if (params_.committed_output_retention > 0 && sub.index >= params_.committed_output_retention) {
+      (void)env_.store->PruneCommittedBelow(sub.index + 1 - params_.committed_output_retention);
+    }
+    ++stats_.sub_dags_committed;
+    stats_.certificates_committed += sub.certificates.size();
+    if (hooks_.on_commit) hooks_.on_commit(sub);
+  }
+  if (!committed.empty() && consensus_->gc_round() > gc_round_) GarbageCollect(consensus_->gc_round());
+}
+
+void Primary::GarbageCollect(Round new_gc_round) {
+  gc_round_ = new_gc_round;
+  while (!dag_.empty() && dag_.begin()->first <= gc_round_) {
+    for (const auto& [author, cert] : dag_.begin()->second) by_digest_.erase(cert->digest);
+    dag_.erase(dag_.begin());
+  }
+  // Dropping the handles stops retrying messages nobody needs any more.
+  sends_by_round_.erase(sends_by_round_.begin(), sends_by_round_.upper_bound(gc_round_));
+  fetcher_.Cleanup(gc_round_);
+  for (auto it = waiting_headers_.begin(); it != waiting_headers_.end();) {
+    it = it->second.header.round <= gc_round_ ? waiting_headers_.erase(it) : std::next(it);
+  }
+  for (auto it = waiting_certificates_.begin(); it != waiting_certificates_.end();) {
+    it = it->second.certificate.round() <= gc_round_ ? waiting_certificates_.erase(it) : std::next(it);
+  }
+  // waiters_by_* entries pointing at erased waiters are harmless (looked up
+  // and skipped); drop those keyed below the GC round to bound memory.
+  if (waiters_by_parent_.size() > 4 * kMaxWaitingPerAuthority) waiters_by_parent_.clear();
+  if (waiters_by_payload_.size() > 4 * kMaxWaitingPerAuthority) waiters_by_payload_.clear();
+  absl::Status s = env_.store->PruneRoundsBelow(gc_round_ + 1);
+  LOG_IF(ERROR, !s.ok()) << "store prune: " << s;
+  if (gc_round_ >= cleanup_sent_round_ + 1) {
+    cleanup_sent_round_ = gc_round_;
+    wire::Request req;
+    req.mutable_cleanup()->set_round(gc_round_ + 1);
+    for (WorkerId w = 0; w < committee_.workers_per_authority(); ++w) {
+      auto handle = messenger_.SendReliable(Endpoint::Worker(self_, w), req, nullptr);
+      if (handle.ok()) handle->Detach();
+    }
+  }
+}
+
+}  // namespace narwhal

@@ -1,0 +1,191 @@
+// The primary of one authority (DESIGN.md section 6): it proposes headers,
+// votes for others' headers, turns votes into certificates, keeps the DAG,
+// fetches what it misses, feeds consensus and garbage-collects.
+//
+// Inputs: frames through its Messenger (headers, votes, certificates,
+// certificate requests from primaries; batch reports from its own workers)
+// and timers. Outputs: frames, store writes, and the commit callback.
+//
+// Round advance (Bullshark, arXiv 2209.05633, section 4 "partially
+// synchronous Bullshark", the steady-state leader rule): holding certificates
+// of round r with quorum stake, the primary proposes round r+1 when
+//   - r is even (a leader round): the leader's certificate of round r is in
+//     its DAG, or leader_timeout has passed since it reached round r;
+//   - r is odd: the round-r certificates that have leader(r-1) as a parent
+//     carry validity (f+1) stake, or those that do not carry quorum (2f+1)
+//     stake, or leader_timeout has passed;
+// and its payload reached header_size or max_header_delay has passed. Tusk
+// does not wait for leaders.
+#ifndef NARWHAL_CORE_PRIMARY_PRIMARY_H_
+#define NARWHAL_CORE_PRIMARY_PRIMARY_H_
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "core/byzantine.h"
+#include "core/committee.h"
+#include "core/consensus/consensus.h"
+#include "core/dag.h"
+#include "core/env.h"
+#include "core/net/messenger.h"
+#include "core/parameters.h"
+#include "core/primary/certificate_fetcher.h"
+#include "core/store/store.h"
+
+namespace narwhal {
+
+struct PrimaryStats {
+  uint64_t headers_proposed = 0;
+  uint64_t votes_sent = 0;
+  uint64_t certificates_formed = 0;
+  uint64_t certificates_accepted = 0;
+  uint64_t sub_dags_committed = 0;
+  uint64_t certificates_committed = 0;
+  uint64_t leader_timeouts = 0;
+  // Rejections by reason ("bad_signature", "equivocation", ...), ordered.
+  absl::btree_map<std::string, uint64_t> rejected;
+};
+
+// Observers for the simulator's checkers and the node's output; all optional.
+struct PrimaryHooks {
+  std::function<void(const CommittedSubDag&)> on_commit;
+  std::function<void(const CertificatePtr&)> on_certificate_accepted;
+  // Own batch digest -> creation time (for consensus latency figures).
+  std::function<void(const Digest&, TimeUs created_at_us)> on_own_batch;
+};
+
+class Primary {
+ public:
+  // Recovers from `env.store` if it holds state (a restart): DAG above the
+  // GC round, consensus state, the last own header (re-broadcast, never
+  // replaced), and the proposer round.
+  Primary(const Env& env, const Committee& committee, const Parameters& params,
+          AuthorityIndex self, const KeyPair& key, SignatureScheme scheme,
+          PrimaryHooks hooks = {}, ByzantineBehavior byzantine = {},
+          ConsensusOptions consensus_options = {});
+  ~Primary();
+
+  // Must be called once after construction (starts timers, re-broadcasts).
+  absl::Status Start();
+
+  Round round() const { return proposer_round_; }
+  Round last_committed_round() const { return consensus_->last_committed_round(); }
+  Round gc_round() const { return gc_round_; }
+  const PrimaryStats& stats() const { return stats_; }
+  const Messenger& messenger() const { return messenger_; }
+  size_t dag_size() const { return by_digest_.size(); }
+
+ private:
+  struct WaitingHeader {
+    Header header;
+    absl::btree_set<Digest> missing_parents;
+    absl::btree_set<BatchRef> missing_payload;
+  };
+  struct WaitingCertificate {
+    Certificate certificate;
+    absl::btree_set<Digest> missing_parents;
+  };
+
+  // ---- message handling ----
+  void OnRequest(const Endpoint& from, const wire::Request& request, Messenger::Responder respond);
+  void OnHeader(const Endpoint& from, const wire::Header& msg);
+  void OnVote(const Endpoint& from, const wire::Vote& msg);
+  void OnCertificate(const Endpoint& from, const wire::Certificate& msg);
+  void OnCertificateBytes(const Endpoint& from, const std::string& bytes);
+  void OnWorkerBatch(const Endpoint& from, const Digest& digest, WorkerId worker, bool ours,
+                     TimeUs created_at_us);
+  void OnCertificatesRequest(const wire::CertificatesRequest& msg, Messenger::Responder respond);
+
+  // ---- validation ----
+  absl::Status CheckHeader(const Header& h, bool require_signature) const;
+  absl::Status CheckCertificate(const Certificate& c) const;
+  void Reject(std::string_view reason, const std::string& detail);
+
+  // ---- header path ----
+  void ProcessHeader(Header header);
+  void TryVote(const Header& header);
+  void WakeWaiters(const Digest& certificate_digest);
+  void WakePayload(const BatchRef& ref);
+
+  // ---- certificate path ----
+  void ProcessCertificate(Certificate certificate, AuthorityIndex source);
+  absl::Status AcceptCertificate(const CertificatePtr& cert);
+  bool HasCertificate(const Digest& d) const { return by_digest_.contains(d); }
+
+  // ---- proposer ----
+  void OnRoundQuorum(Round round);
+  void TryPropose();
+  bool LeaderReady(Round parents_round) const;
+  void Propose();
+  void SignAndBroadcastHeader(Header header, bool store_it);
+  void BroadcastOwnHeader(const Header& header, const std::vector<AuthorityIndex>& to);
+  uint64_t StakeOf(Round round) const;
+
+  // ---- votes ----
+  void SendVote(const Header& header);
+
+  // ---- commit and GC ----
+  void OnCommitted(const std::vector<CommittedSubDag>& committed);
+  void GarbageCollect(Round new_gc_round);
+  absl::Status Recover();
+
+  // ---- Byzantine hooks (simulator only) ----
+  void ByzantineExtras(const Header& header);
+
+  Env env_;
+  const Committee& committee_;
+  const Parameters& params_;
+  const AuthorityIndex self_;
+  const KeyPair key_;
+  const SignatureScheme scheme_;
+  PrimaryHooks hooks_;
+  ByzantineBehavior byzantine_;
+  Messenger messenger_;
+  std::unique_ptr<Consensus> consensus_;
+  CertificateFetcher fetcher_;
+
+  // DAG above the GC round. Iteration (by round, author) is deterministic;
+  // the hash map is for lookup only.
+  absl::btree_map<Round, absl::btree_map<AuthorityIndex, CertificatePtr>> dag_;
+  absl::flat_hash_map<Digest, CertificatePtr> by_digest_;
+  Round gc_round_ = 0;
+
+  // Waiting for parents (headers and certificates) or payload (headers).
+  absl::btree_map<Digest, WaitingHeader> waiting_headers_;
+  absl::btree_map<Digest, WaitingCertificate> waiting_certificates_;
+  absl::btree_map<Digest, absl::btree_set<Digest>> waiters_by_parent_;  // parent -> waiters
+  absl::btree_map<BatchRef, absl::btree_set<Digest>> waiters_by_payload_;
+
+  // Proposer.
+  Round proposer_round_ = 1;  // the round of the next header
+  Round proposed_round_ = 0;  // highest round proposed
+  TimeUs round_reached_us_ = 0;
+  std::deque<BatchRef> payload_queue_;
+  absl::btree_set<BatchRef> payload_queued_;
+  bool header_delay_passed_ = false;
+  TimerId header_timer_ = 0;
+  TimerId leader_timer_ = 0;
+  bool leader_timer_fired_ = false;
+
+  // Our header in flight and its votes.
+  std::optional<Header> own_header_;
+  absl::btree_map<AuthorityIndex, Signature> own_votes_;
+  uint64_t own_vote_stake_ = 0;
+  bool own_certified_ = false;
+
+  // Reliable sends, dropped (cancelled) at garbage collection.
+  absl::btree_map<Round, std::vector<RequestHandle>> sends_by_round_;
+  Round cleanup_sent_round_ = 0;
+  PrimaryStats stats_;
+};
+
+}  // namespace narwhal
+
+#endif  // NARWHAL_CORE_PRIMARY_PRIMARY_H_

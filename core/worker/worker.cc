@@ -1,0 +1,265 @@
+#include "core/worker/worker.h"
+
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+
+namespace narwhal {
+
+Worker::Worker(const Env& env, const Committee& committee, const Parameters& params,
+               AuthorityIndex self, WorkerId id)
+    : env_(env),
+      committee_(committee),
+      params_(params),
+      self_(self),
+      id_(id),
+      messenger_(env, MessengerOptions{params.retry, params.max_pending_requests_per_peer}),
+      quorum_waiter_(&committee, self, [this](PendingBatch b) { OnQuorum(std::move(b)); }),
+      synchronizer_(env, &committee, &params, self, id, &messenger_,
+                    [this](const Digest& d, std::string batch) {
+                      auto stored = StoreForeignBatch(d, batch);
+                      if (!stored.ok()) LOG(ERROR) << "storing a fetched batch: " << stored.status();
+                    }) {
+  CHECK(env.store != nullptr);
+  messenger_.SetRequestHandler(
+      [this](const Endpoint& from, const wire::Request& r, Messenger::Responder respond) {
+        OnRequest(from, r, std::move(respond));
+      });
+}
+
+Worker::~Worker() {
+  if (batch_timer_armed_) env_.timers->Cancel(batch_timer_);
+}
+
+size_t Worker::MaxTransactionsPerBatch() const {
+  // A sealed batch holds at most batch_size_bytes plus one transaction; each
+  // transaction is at least 1 byte (plus its 4-byte length on the wire).
+  return params_.batch_size_bytes + params_.max_transaction_size_bytes + 1;
+}
+
+absl::StatusOr<uint64_t> Worker::SubmitTransaction(std::string_view tx) {
+  if (tx.empty()) {
+    ++stats_.transactions_refused;
+    return absl::InvalidArgumentError("transaction is empty");
+  }
+  if (tx.size() > params_.max_transaction_size_bytes) {
+    ++stats_.transactions_refused;
+    return absl::InvalidArgumentError(absl::StrCat("transaction of ", tx.size(),
+                                                   " bytes exceeds max_transaction_size_bytes (",
+                                                   params_.max_transaction_size_bytes, ")"));
+  }
+  if (pending_bytes() + tx.size() > params_.max_pending_bytes) {
+    ++stats_.transactions_refused;
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "worker holds ", pending_bytes(), " bytes not yet at quorum (max_pending_bytes ",
+        params_.max_pending_bytes, "); retry later"));
+  }
+  if (builder_.count() == 0) {
+    batch_first_seq_ = next_tx_seq_;
+    batch_started_us_ = env_.clock->NowUs();
+  }
+  builder_.Add(tx);
+  ++stats_.transactions_accepted_into_batches;
+  const uint64_t seq = next_tx_seq_++;
+  if (builder_.payload_bytes() >= params_.batch_size_bytes) {
+    SealBatch(/*by_size=*/true);
+  } else if (!batch_timer_armed_) {
+    ArmBatchTimer();
+  }
+  return seq;
+}
+
+void Worker::ArmBatchTimer() {
+  batch_timer_armed_ = true;
+  batch_timer_ = env_.timers->Schedule(params_.max_batch_delay_us, [this] {
+    batch_timer_armed_ = false;
+    if (builder_.count() > 0) SealBatch(/*by_size=*/false);
+  });
+}
+
+void Worker::SealBatch(bool by_size) {
+  if (batch_timer_armed_) {
+    env_.timers->Cancel(batch_timer_);
+    batch_timer_armed_ = false;
+  }
+  PendingBatch pb;
+  pb.tx_count = static_cast<uint32_t>(builder_.count());
+  pb.first_tx_seq = batch_first_seq_;
+  pb.created_at_us = batch_started_us_;
+  pb.batch = builder_.Seal();
+  pb.digest = BatchDigest(pb.batch);
+  ++stats_.batches_sealed;
+  ++(by_size ? stats_.batches_sealed_by_size : stats_.batches_sealed_by_delay);
+
+  const uint64_t batch_id = next_batch_id_++;
+  wire::Request req;
+  req.mutable_worker_batch()->set_batch(pb.batch);
+  std::vector<RequestHandle> handles;
+  for (AuthorityIndex a = 0; a < committee_.size(); ++a) {
+    if (a == self_) continue;
+    auto h = messenger_.SendReliable(
+        Endpoint::Worker(a, id_), req,
+        [this, batch_id](const Endpoint& peer, const absl::StatusOr<wire::Response>& r) {
+          if (r.ok() && r->success()) quorum_waiter_.OnAck(batch_id, peer.authority);
+        });
+    if (!h.ok()) {
+      // That peer is far behind; the others can still make the quorum.
+      LOG(WARNING) << "batch " << pb.digest.Short() << " not sent to authority " << a << ": "
+                   << h.status();
+      continue;
+    }
+    handles.push_back(std::move(*h));
+  }
+  quorum_waiter_.Track(batch_id, std::move(pb), std::move(handles));
+}
+
+void Worker::OnQuorum(PendingBatch batch) {
+  // Processor: store, report to our primary, then promise the client.
+  ++stats_.batches_quorum;
+  absl::Status s = env_.store->PutBatch(batch.digest, batch.batch, cleanup_round_);
+  if (!s.ok()) {
+    LOG(ERROR) << "storing own batch " << batch.digest.Short() << " failed: " << s;
+    return;
+  }
+  wire::Request req;
+  auto* ours = req.mutable_our_batch();
+  ours->set_digest(batch.digest.ToBytes());
+  ours->set_worker_id(id_);
+  ours->set_created_at_us(batch.created_at_us);
+  ReportToPrimary(std::move(req));
+  if (on_accepted_) {
+    on_accepted_(BatchAccepted{batch.digest, batch.first_tx_seq, batch.tx_count, batch.created_at_us});
+  }
+}
+
+void Worker::ReportToPrimary(wire::Request request) {
+  auto h = messenger_.SendReliable(Endpoint::Primary(self_), std::move(request), nullptr);
+  if (!h.ok()) {
+    LOG(ERROR) << "cannot report a batch to our primary: " << h.status();
+    return;
+  }
+  h->Detach();  // retried until our primary ACKs it
+}
+
+void Worker::OnRequest(const Endpoint& from, const wire::Request& request,
+                       Messenger::Responder respond) {
+  const bool from_own_primary = from == Endpoint::Primary(self_);
+  const bool from_peer_worker = !from.is_primary() && from.worker_id() == id_ && from.authority != self_;
+  switch (request.body_case()) {
+    case wire::Request::kWorkerBatch:
+      if (!from_peer_worker) break;
+      return OnWorkerBatch(from, request.worker_batch(), std::move(respond));
+    case wire::Request::kBatchRequest:
+      if (!from_peer_worker && !from_own_primary) break;
+      return OnBatchRequest(from, request.batch_request(), std::move(respond));
+    case wire::Request::kSynchronizeBatches:
+      if (!from_own_primary) break;
+      return OnSynchronize(request.synchronize_batches(), std::move(respond));
+    case wire::Request::kCleanup:
+      if (!from_own_primary) break;
+      return OnCleanup(request.cleanup(), std::move(respond));
+    default:
+      break;
+  }
+  LOG(WARNING) << "worker " << id_ << " refused a request of kind " << request.body_case()
+               << " from " << from.ToString();
+  respond(false, "request kind not served here, or not from an allowed sender", {});
+}
+
+absl::StatusOr<bool> Worker::StoreForeignBatch(const Digest& digest, std::string_view batch) {
+  auto existing = env_.store->GetBatch(digest);
+  if (!existing.ok()) return existing.status();
+  synchronizer_.Resolved(digest);
+  if (existing->has_value()) return false;
+  absl::Status s = env_.store->PutBatch(digest, batch, cleanup_round_);
+  if (!s.ok()) return s;
+  wire::Request req;
+  req.mutable_others_batch()->set_digest(digest.ToBytes());
+  req.mutable_others_batch()->set_worker_id(id_);
+  ReportToPrimary(std::move(req));
+  return true;
+}
+
+void Worker::OnWorkerBatch(const Endpoint& from, const wire::WorkerBatch& msg,
+                           Messenger::Responder respond) {
+  auto txs = DecodeBatch(msg.batch(), params_.max_transaction_size_bytes, MaxTransactionsPerBatch());
+  if (!txs.ok() || msg.batch().size() > params_.batch_size_bytes + params_.max_transaction_size_bytes + 4 * txs->size() + 4) {
+    ++stats_.batches_rejected;
+    std::string why = txs.ok() ? "batch larger than batch_size_bytes allows" : std::string(txs.status().message());
+    LOG(WARNING) << "rejected a batch from " << from.ToString() << ": " << why;
+    respond(false, why, {});
+    return;
+  }
+  const Digest digest = BatchDigest(msg.batch());
+  auto stored = StoreForeignBatch(digest, msg.batch());
+  if (!stored.ok()) {
+    LOG(ERROR) << "storing batch " << digest.Short() << " failed: " << stored.status();
+    respond(false, "store error", {});
+    return;
+  }
+  ++(*stored ? stats_.batches_received : stats_.batches_received_duplicate);
+  // ACK only now that the batch is durable.
+  respond(true, "ACK", {});
+}
+
+void Worker::OnBatchRequest(const Endpoint& from, const wire::BatchRequest& msg,
+                            Messenger::Responder respond) {
+  constexpr int kMaxDigestsPerRequest = 1000;
+  if (msg.digests_size() > kMaxDigestsPerRequest) {
+    respond(false, absl::StrCat("at most ", kMaxDigestsPerRequest, " digests per request"), {});
+    return;
+  }
+  std::vector<std::string> found;
+  for (const std::string& raw : msg.digests()) {
+    auto d = Digest::FromBytes(raw);
+    if (!d.ok()) {
+      respond(false, std::string(d.status().message()), {});
+      return;
+    }
+    auto batch = env_.store->GetBatch(*d);
+    if (!batch.ok()) {
+      respond(false, "store error", {});
+      return;
+    }
+    if (batch->has_value()) found.push_back(std::move(**batch));
+  }
+  ++stats_.batch_requests_served;
+  respond(true, "", std::move(found));
+}
+
+void Worker::OnSynchronize(const wire::SynchronizeBatches& msg, Messenger::Responder respond) {
+  if (!committee_.Contains(msg.author())) {
+    respond(false, "unknown author", {});
+    return;
+  }
+  for (const std::string& raw : msg.digests()) {
+    auto d = Digest::FromBytes(raw);
+    if (!d.ok()) continue;
+    auto have = env_.store->GetBatch(*d);
+    if (have.ok() && have->has_value()) {
+      // Our primary may have missed the report (e.g. it restarted): repeat it.
+      wire::Request req;
+      req.mutable_others_batch()->set_digest(d->ToBytes());
+      req.mutable_others_batch()->set_worker_id(id_);
+      ReportToPrimary(std::move(req));
+      continue;
+    }
+    if (msg.round() >= cleanup_round_) synchronizer_.Fetch(*d, msg.author(), msg.round());
+  }
+  respond(true, "ACK", {});
+}
+
+void Worker::OnCleanup(const wire::Cleanup& msg, Messenger::Responder respond) {
+  if (msg.round() > cleanup_round_) {
+    cleanup_round_ = msg.round();
+    synchronizer_.Cleanup(cleanup_round_);
+    // Batches are tagged with the cleanup round current when they were
+    // stored; keeping another gc_depth rounds means a batch is only pruned
+    // once the certificate that could carry it has itself been collected.
+    const Round prune_below = cleanup_round_ > params_.gc_depth ? cleanup_round_ - params_.gc_depth : 0;
+    absl::Status s = env_.store->PruneBatchesBelow(prune_below);
+    LOG_IF(ERROR, !s.ok()) << "pruning batches: " << s;
+  }
+  respond(true, "ACK", {});
+}
+
+}  // namespace narwhal

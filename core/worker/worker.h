@@ -1,0 +1,110 @@
+// One worker of one authority: the data plane of seed 000.
+//
+//   client txs -> BatchMaker -> broadcast to the same worker id at every other
+//   authority (ReliableSender, one request id each) -> QuorumWaiter (own
+//   stake + ACKing stake >= quorum) -> Processor (store, report the digest to
+//   our primary, tell the client its transactions are accepted)
+//
+// A received batch is stored, then ACKed (ACK only after the store write: the
+// quorum is a promise of availability), then reported to our primary as
+// another authority's batch. The Helper answers batch requests; the
+// BatchSynchronizer fetches what our primary asks for.
+#ifndef NARWHAL_CORE_WORKER_WORKER_H_
+#define NARWHAL_CORE_WORKER_WORKER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "core/batch.h"
+#include "core/committee.h"
+#include "core/env.h"
+#include "core/net/messenger.h"
+#include "core/parameters.h"
+#include "core/store/store.h"
+#include "core/worker/batch_synchronizer.h"
+#include "core/worker/quorum_waiter.h"
+
+namespace narwhal {
+
+// Transactions numbered [first_tx_seq, first_tx_seq + tx_count) on this
+// worker reached a quorum: they will be committed.
+struct BatchAccepted {
+  Digest digest;
+  uint64_t first_tx_seq = 0;
+  uint32_t tx_count = 0;
+  TimeUs created_at_us = 0;
+};
+
+struct WorkerStats {
+  uint64_t transactions_accepted_into_batches = 0;
+  uint64_t transactions_refused = 0;
+  uint64_t batches_sealed = 0;
+  uint64_t batches_sealed_by_size = 0;
+  uint64_t batches_sealed_by_delay = 0;
+  uint64_t batches_quorum = 0;
+  uint64_t batches_received = 0;        // from other workers, first time
+  uint64_t batches_received_duplicate = 0;
+  uint64_t batches_rejected = 0;        // malformed or oversized
+  uint64_t batch_requests_served = 0;
+};
+
+class Worker {
+ public:
+  using OnBatchAccepted = std::function<void(const BatchAccepted&)>;
+
+  Worker(const Env& env, const Committee& committee, const Parameters& params,
+         AuthorityIndex self, WorkerId id);
+  ~Worker();
+
+  // Client ingress. On OK the transaction got sequence number *result and
+  // sits in the current batch; it is accepted (the availability promise)
+  // when OnBatchAccepted reports its batch. Refused, never truncated: a
+  // transaction over max_transaction_size_bytes, or when the worker already
+  // holds max_pending_bytes not yet at quorum.
+  absl::StatusOr<uint64_t> SubmitTransaction(std::string_view tx);
+  void SetOnBatchAccepted(OnBatchAccepted cb) { on_accepted_ = std::move(cb); }
+
+  const WorkerStats& stats() const { return stats_; }
+  const Messenger& messenger() const { return messenger_; }
+  Round cleanup_round() const { return cleanup_round_; }
+  size_t pending_bytes() const { return builder_.payload_bytes() + quorum_waiter_.pending_bytes(); }
+
+ private:
+  void SealBatch(bool by_size);
+  void ArmBatchTimer();
+  void OnQuorum(PendingBatch batch);
+  void OnRequest(const Endpoint& from, const wire::Request& request, Messenger::Responder respond);
+  void OnWorkerBatch(const Endpoint& from, const wire::WorkerBatch& msg, Messenger::Responder respond);
+  void OnBatchRequest(const Endpoint& from, const wire::BatchRequest& msg, Messenger::Responder respond);
+  void OnSynchronize(const wire::SynchronizeBatches& msg, Messenger::Responder respond);
+  void OnCleanup(const wire::Cleanup& msg, Messenger::Responder respond);
+  // Stores a batch received from elsewhere; false if it was already known.
+  absl::StatusOr<bool> StoreForeignBatch(const Digest& digest, std::string_view batch);
+  void ReportToPrimary(wire::Request request);
+  size_t MaxTransactionsPerBatch() const;
+
+  Env env_;
+  const Committee& committee_;
+  const Parameters& params_;
+  const AuthorityIndex self_;
+  const WorkerId id_;
+  Messenger messenger_;
+  QuorumWaiter quorum_waiter_;
+  BatchSynchronizer synchronizer_;
+  BatchBuilder builder_;
+  uint64_t next_tx_seq_ = 0;
+  uint64_t batch_first_seq_ = 0;
+  TimeUs batch_started_us_ = 0;
+  TimerId batch_timer_ = 0;
+  bool batch_timer_armed_ = false;
+  uint64_t next_batch_id_ = 0;
+  Round cleanup_round_ = 0;
+  OnBatchAccepted on_accepted_;
+  WorkerStats stats_;
+};
+
+}  // namespace narwhal
+
+#endif  // NARWHAL_CORE_WORKER_WORKER_H_
