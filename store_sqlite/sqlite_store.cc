@@ -1,0 +1,765 @@
+#include "store_sqlite/sqlite_store.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "glog/logging.h"
+
+namespace narwhal {
+namespace {
+
+constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+
+// The cached statements, prepared once in Open. The enum indexes kSql.
+enum StatementId : int {
+  kBegin,
+  kCommit,
+  kRollback,
+  kSavepoint,
+  kRelease,
+  kRollbackToSavepoint,
+  kPutBatch,
+  kGetBatch,
+  kPruneBatches,
+  kPutPayload,
+  kHasPayload,
+  kPutCertificate,
+  kGetCertificate,
+  kCertificatesInRounds,
+  kPutOwnHeader,
+  kGetOwnHeader,
+  kLastOwnHeaderRound,
+  kPutVote,
+  kGetVote,
+  kInsertCommitted,
+  kUpdateConsensusState,
+  kGetConsensusState,
+  kGetNextCommitIndex,
+  kCommittedFrom,
+  kPruneCommitted,
+  kPruneCertificates,
+  kPruneOwnHeaders,
+  kPruneVotes,
+  kPrunePayload,
+  kCountBatches,
+  kCountPayload,
+  kCountCertificates,
+  kCountOwnHeaders,
+  kCountVotes,
+  kCountCommitted,
+  kStatementCount,
+};
+
+constexpr const char* kSql[] = {
+    // IMMEDIATE takes the write lock at BEGIN, so a competing writer makes us
+    // wait (busy_timeout) there rather than fail at some write in mid-body.
+    "BEGIN IMMEDIATE",
+    "COMMIT",
+    "ROLLBACK",
+    "SAVEPOINT narwhal_store",
+    "RELEASE narwhal_store",
+    "ROLLBACK TO narwhal_store",
+    "INSERT OR REPLACE INTO batches(digest, round, bytes) VALUES(?1, ?2, ?3)",
+    "SELECT bytes FROM batches WHERE digest = ?1",
+    "DELETE FROM batches WHERE round < ?1",
+    "INSERT OR REPLACE INTO payload(digest, worker, round) VALUES(?1, ?2, ?3)",
+    "SELECT 1 FROM payload WHERE digest = ?1 AND worker = ?2",
+    "INSERT OR REPLACE INTO certificates(digest, round, author, bytes) VALUES(?1, ?2, ?3, ?4)",
+    "SELECT bytes FROM certificates WHERE digest = ?1",
+    // digest breaks ties so the order is total even if an author has two
+    // certificates in a round (which the core must never store).
+    "SELECT bytes FROM certificates WHERE round >= ?1 AND round <= ?2 "
+    "ORDER BY round, author, digest",
+    "INSERT OR REPLACE INTO own_headers(round, bytes) VALUES(?1, ?2)",
+    "SELECT bytes FROM own_headers WHERE round = ?1",
+    "SELECT max(round) FROM own_headers",
+    "INSERT OR REPLACE INTO votes(round, author, header_digest) VALUES(?1, ?2, ?3)",
+    "SELECT header_digest FROM votes WHERE round = ?1 AND author = ?2",
+    "INSERT INTO committed(idx, sub_dag) VALUES(?1, ?2)",
+    "UPDATE consensus_state SET state = ?1, next_commit_index = next_commit_index + 1 "
+    "WHERE id = 0",
+    "SELECT state FROM consensus_state WHERE id = 0",
+    "SELECT next_commit_index FROM consensus_state WHERE id = 0",
+    "SELECT idx, sub_dag FROM committed WHERE idx >= ?1 ORDER BY idx LIMIT ?2",
+    "DELETE FROM committed WHERE idx < ?1",
+    "DELETE FROM certificates WHERE round < ?1",
+    "DELETE FROM own_headers WHERE round < ?1",
+    "DELETE FROM votes WHERE round < ?1",
+    "DELETE FROM payload WHERE round < ?1",
+    "SELECT count(*) FROM batches",
+    "SELECT count(*) FROM payload",
+    "SELECT count(*) FROM certificates",
+    "SELECT count(*) FROM own_headers",
+    "SELECT count(*) FROM votes",
+    "SELECT count(*) FROM committed",
+};
+static_assert(sizeof(kSql) / sizeof(kSql[0]) == kStatementCount, "one SQL text per StatementId");
+
+// Same names and order as MemoryStore::RowCounts.
+constexpr std::pair<const char*, StatementId> kCountedTables[] = {
+    {"batches", kCountBatches},           {"payload", kCountPayload},
+    {"certificates", kCountCertificates}, {"own_headers", kCountOwnHeaders},
+    {"votes", kCountVotes},               {"committed", kCountCommitted},
+};
+
+// Version 1. Column order puts small columns before blobs: SQLite reads a row
+// front to back, so a prune that tests `round` never touches a batch's
+// overflow pages. `round` indexes make every prune a range delete.
+constexpr char kSchemaSql[] = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE batches(digest BLOB PRIMARY KEY, round INTEGER NOT NULL, bytes BLOB NOT NULL);
+CREATE INDEX batches_by_round ON batches(round);
+CREATE TABLE payload(digest BLOB NOT NULL, worker INTEGER NOT NULL, round INTEGER NOT NULL,
+                     PRIMARY KEY(digest, worker)) WITHOUT ROWID;
+CREATE INDEX payload_by_round ON payload(round);
+CREATE TABLE certificates(digest BLOB PRIMARY KEY, round INTEGER NOT NULL,
+                          author INTEGER NOT NULL, bytes BLOB NOT NULL);
+CREATE INDEX certificates_by_round ON certificates(round, author);
+CREATE TABLE own_headers(round INTEGER PRIMARY KEY, bytes BLOB NOT NULL);
+CREATE TABLE votes(author INTEGER NOT NULL, round INTEGER NOT NULL, header_digest BLOB NOT NULL,
+                   PRIMARY KEY(round, author)) WITHOUT ROWID;
+CREATE TABLE committed(idx INTEGER PRIMARY KEY, sub_dag BLOB NOT NULL);
+-- One row. next_commit_index lives here, not as max(idx)+1, because
+-- PruneCommittedBelow may empty the committed table.
+CREATE TABLE consensus_state(id INTEGER PRIMARY KEY CHECK (id = 0),
+                             next_commit_index INTEGER NOT NULL, state BLOB);
+INSERT INTO consensus_state(id, next_commit_index, state) VALUES(0, 0, NULL);
+)sql";
+
+bool IsValidSynchronous(const std::string& value) {
+  return value == "FULL" || value == "NORMAL" || value == "OFF";
+}
+
+bool IsValidPageSize(int bytes) {
+  return bytes >= 512 && bytes <= 65536 && (bytes & (bytes - 1)) == 0;
+}
+
+absl::StatusCode CantOpenCode(int system_errno) {
+  switch (system_errno) {
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      return absl::StatusCode::kPermissionDenied;
+    case ENOENT:
+    case ENOTDIR:
+      return absl::StatusCode::kNotFound;
+    default:
+      return absl::StatusCode::kFailedPrecondition;
+  }
+}
+
+absl::StatusCode StatusCodeFor(int rc, int system_errno) {
+  switch (rc & 0xff) {
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return absl::StatusCode::kDataLoss;
+    case SQLITE_FULL:
+    case SQLITE_NOMEM:
+      return absl::StatusCode::kResourceExhausted;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::StatusCode::kUnavailable;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      return absl::StatusCode::kPermissionDenied;
+    case SQLITE_CANTOPEN:
+      return CantOpenCode(system_errno);
+    case SQLITE_TOOBIG:
+    case SQLITE_RANGE:
+      return absl::StatusCode::kInvalidArgument;
+    case SQLITE_CONSTRAINT:
+      return absl::StatusCode::kFailedPrecondition;
+    default:
+      return absl::StatusCode::kInternal;
+  }
+}
+
+// The one place SQLite result codes turn into statuses. Reads the message
+// before anything else touches `db`, since the next call overwrites it.
+absl::Status SqliteStatus(sqlite3* db, const std::string& path, int rc, absl::string_view op) {
+  // A failing bind or prepare may leave the connection's message stale; the
+  // generic text for `rc` is then the honest one.
+  const bool message_is_current = db != nullptr && sqlite3_extended_errcode(db) == rc;
+  std::string message = message_is_current ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  const int system_errno = db != nullptr ? sqlite3_system_errno(db) : 0;
+  std::string cause = absl::StrCat(message, " (sqlite code ", rc);
+  if (system_errno != 0 && ((rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_IOERR ||
+                            (rc & 0xff) == SQLITE_FULL)) {
+    absl::StrAppend(&cause, ", ", std::strerror(system_errno));
+  }
+  absl::StrAppend(&cause, ")");
+  return absl::Status(StatusCodeFor(rc, system_errno),
+                      absl::StrCat("sqlite store ", path, ": ", op, ": ", cause));
+}
+
+// Resets and unbinds a cached statement when the call that used it ends, so it
+// keeps no pointer into the caller's buffers and holds no read lock.
+class ScopedReset {
+ public:
+  explicit ScopedReset(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  ~ScopedReset() {
+    sqlite3_reset(stmt_);  // returns the last step's error, already reported
+    sqlite3_clear_bindings(stmt_);
+  }
+  ScopedReset(const ScopedReset&) = delete;
+  ScopedReset& operator=(const ScopedReset&) = delete;
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+std::string ColumnBytes(sqlite3_stmt* stmt, int column) {
+  // blob before bytes: that is the order SQLite documents as safe.
+  const void* data = sqlite3_column_blob(stmt, column);
+  const int size = sqlite3_column_bytes(stmt, column);
+  if (data == nullptr || size <= 0) return std::string();
+  return std::string(static_cast<const char*>(data), static_cast<size_t>(size));
+}
+
+// Runs `sql` (one statement) and returns the first column of every row as
+// text. Only for Open: the hot paths use the cached statements.
+absl::StatusOr<std::vector<std::string>> QueryText(sqlite3* db, const std::string& path,
+                                                   const std::string& sql, absl::string_view op) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
+  if (rc != SQLITE_OK) return SqliteStatus(db, path, rc, op);
+  std::vector<std::string> rows;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    const unsigned char* text = sqlite3_column_text(stmt, 0);
+    rows.emplace_back(text == nullptr ? "" : reinterpret_cast<const char*>(text));
+  }
+  absl::Status status = rc == SQLITE_DONE ? absl::OkStatus() : SqliteStatus(db, path, rc, op);
+  sqlite3_finalize(stmt);
+  if (!status.ok()) return status;
+  return rows;
+}
+
+absl::Status ExecScript(sqlite3* db, const std::string& path, const char* sql,
+                        absl::string_view op) {
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return SqliteStatus(db, path, rc, op);
+  return absl::OkStatus();
+}
+
+// PRAGMA quick_check reads every page and checks the b-trees; a truncated or
+// scribbled file fails here instead of answering later reads wrongly.
+absl::Status CheckIntegrity(sqlite3* db, const std::string& path) {
+  absl::StatusOr<std::vector<std::string>> problems =
+      QueryText(db, path, "PRAGMA quick_check(5)", "Open: integrity check");
+  if (!problems.ok()) return problems.status();
+  if (problems->size() == 1 && (*problems)[0] == "ok") return absl::OkStatus();
+  return absl::DataLossError(absl::StrCat("sqlite store ", path,
+                                          ": Open: integrity check failed (the file is corrupt "
+                                          "or truncated): ",
+                                          absl::StrJoin(*problems, "; ")));
+}
+
+absl::Status EnableWal(sqlite3* db, const std::string& path) {
+  absl::StatusOr<std::vector<std::string>> mode =
+      QueryText(db, path, "PRAGMA journal_mode=WAL", "Open: enable WAL");
+  if (!mode.ok()) return mode.status();
+  if (mode->size() == 1 && (*mode)[0] == "wal") return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("sqlite store ", path, ": Open: could not switch to WAL journal mode (got \"",
+                   mode->empty() ? "" : (*mode)[0],
+                   "\"); is the directory writable and on a local file system?"));
+}
+
+absl::Status CreateSchema(sqlite3* db, const std::string& path) {
+  absl::Status status = ExecScript(db, path, kSchemaSql, "Open: create schema");
+  if (!status.ok()) return status;
+  const std::string insert_version =
+      absl::StrCat("INSERT INTO meta(key, value) VALUES('schema_version', ",
+                   SqliteStore::kSchemaVersion, ")");
+  return ExecScript(db, path, insert_version.c_str(), "Open: write schema version");
+}
+
+absl::Status CheckSchemaVersion(sqlite3* db, const std::string& path) {
+  absl::StatusOr<std::vector<std::string>> has_meta = QueryText(
+      db, path, "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+      "Open: read schema");
+  if (!has_meta.ok()) return has_meta.status();
+  if (has_meta->empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "sqlite store ", path,
+        ": Open: the file is an SQLite database but not a Narwhal store (no meta table)"));
+  }
+  absl::StatusOr<std::vector<std::string>> version = QueryText(
+      db, path, "SELECT value FROM meta WHERE key = 'schema_version'", "Open: read schema version");
+  if (!version.ok()) return version.status();
+  const std::string expected = absl::StrCat(SqliteStore::kSchemaVersion);
+  if (version->size() == 1 && (*version)[0] == expected) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("sqlite store ", path, ": Open: schema version ",
+                   version->empty() ? "(missing)" : (*version)[0], ", this build expects ",
+                   expected));
+}
+
+// Creates the schema in an empty database or checks the version of an
+// existing one, in one write transaction so two processes opening a fresh
+// file cannot both create it.
+absl::Status EnsureSchema(sqlite3* db, const std::string& path) {
+  absl::Status status = ExecScript(db, path, "BEGIN IMMEDIATE", "Open: begin");
+  if (!status.ok()) return status;
+  absl::StatusOr<std::vector<std::string>> objects =
+      QueryText(db, path, "SELECT count(*) FROM sqlite_master", "Open: read schema");
+  if (!objects.ok()) {
+    status = objects.status();
+  } else if (objects->size() == 1 && (*objects)[0] == "0") {
+    status = CreateSchema(db, path);
+  } else {
+    status = CheckSchemaVersion(db, path);
+  }
+  if (status.ok()) return ExecScript(db, path, "COMMIT", "Open: commit schema");
+  if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  return status;
+}
+
+// SQLite retries a failed create as a read-only open, so its errno for a new
+// file in an unwritable directory is a misleading ENOENT. Asking the directory
+// directly gives the real cause.
+absl::Status DiagnoseCannotCreate(const std::string& path, absl::Status sqlite_status) {
+  const size_t slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  if (access(dir.c_str(), W_OK | X_OK) == 0) return sqlite_status;
+  const int error = errno;
+  const absl::StatusCode code = CantOpenCode(error);
+  return absl::Status(code, absl::StrCat("sqlite store ", path, ": Open: cannot create the file: ",
+                                         "directory ", dir, " is not usable (",
+                                         std::strerror(error), ")"));
+}
+
+absl::Status Configure(sqlite3* db, const std::string& path, const SqliteOptions& options,
+                       bool in_memory, bool existed) {
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, options.busy_timeout_ms);
+  // Before any read: reading a WAL database creates -wal and -shm files, which
+  // a store we are about to refuse should not leave behind.
+  if (sqlite3_db_readonly(db, "main") == 1) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("sqlite store ", path, ": Open: opened read-only; the file is not writable"));
+  }
+  if (existed && options.check_integrity_on_open) {
+    absl::Status status = CheckIntegrity(db, path);
+    if (!status.ok()) return status;
+  }
+  if (!existed) {
+    // Only takes effect before the first table exists, and must precede WAL.
+    const std::string page_size = absl::StrCat("PRAGMA page_size=", options.page_size_bytes);
+    absl::Status status = ExecScript(db, path, page_size.c_str(), "Open: set page size");
+    if (!status.ok()) return status;
+  }
+  if (!in_memory) {
+    absl::Status status = EnableWal(db, path);
+    if (!status.ok()) return status;
+  }
+  // The value was validated against a fixed list, so splicing it is safe.
+  std::string pragmas = absl::StrCat("PRAGMA synchronous=", options.synchronous, ";");
+  if (options.max_page_count > 0) {
+    absl::StrAppend(&pragmas, "PRAGMA max_page_count=", options.max_page_count, ";");
+  }
+  absl::Status status = ExecScript(db, path, pragmas.c_str(), "Open: set pragmas");
+  if (!status.ok()) return status;
+  return EnsureSchema(db, path);
+}
+
+}  // namespace
+
+namespace sqlite_store_internal {
+
+// Binds parameters left to right, keeping the first failure so the caller
+// checks once. Blobs are bound SQLITE_STATIC: the caller's buffer outlives the
+// step, and ScopedReset unbinds the statement before the call returns, so a
+// 500 KB batch is never copied on its way into SQLite.
+class Binder {
+ public:
+  explicit Binder(sqlite3_stmt* stmt) : stmt_(stmt) {}
+
+  Binder& Int(int64_t value) { return Record(sqlite3_bind_int64(stmt_, next_++, value)); }
+
+  // A uint64_t used as a query bound. Above INT64_MAX it binds 2^63 as a REAL,
+  // which SQLite compares exactly with every stored integer (all are smaller),
+  // so bounds like UINT64_MAX mean "everything" rather than wrapping to -1.
+  Binder& Bound(uint64_t value) {
+    if (value <= static_cast<uint64_t>(kInt64Max)) return Int(static_cast<int64_t>(value));
+    return Record(sqlite3_bind_double(stmt_, next_++, 9223372036854775808.0));
+  }
+
+  Binder& Blob(std::string_view bytes) {
+    // A null pointer would bind NULL, not an empty blob.
+    const char* data = bytes.empty() ? "" : bytes.data();
+    return Record(sqlite3_bind_blob64(stmt_, next_++, data, bytes.size(), SQLITE_STATIC));
+  }
+
+  Binder& Blob(const Digest& digest) {
+    return Blob(std::string_view(reinterpret_cast<const char*>(digest.bytes.data()),
+                                 Digest::kSize));
+  }
+
+  int rc() const { return rc_; }
+
+ private:
+  Binder& Record(int rc) {
+    if (rc_ == SQLITE_OK) rc_ = rc;
+    return *this;
+  }
+
+  sqlite3_stmt* stmt_;
+  int next_ = 1;
+  int rc_ = SQLITE_OK;
+};
+
+}  // namespace sqlite_store_internal
+
+namespace {
+
+using sqlite_store_internal::Binder;
+
+void NoParameters(Binder&) {}
+
+// Rounds are stored as SQLite's signed 64-bit integers.
+absl::Status CheckStorable(const std::string& path, Round round, absl::string_view op) {
+  if (round <= static_cast<uint64_t>(kInt64Max)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("sqlite store ", path, ": ", op, ": round ",
+                                                 round, " exceeds the storable maximum ",
+                                                 kInt64Max));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
+                                                               const SqliteOptions& options) {
+  if (path.empty()) {
+    return absl::InvalidArgumentError("sqlite store: Open: empty path (use \":memory:\")");
+  }
+  if (!IsValidSynchronous(options.synchronous)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sqlite store ", path, ": SqliteOptions.synchronous must be FULL, NORMAL or "
+                     "OFF, got \"", options.synchronous, "\""));
+  }
+  if (!IsValidPageSize(options.page_size_bytes)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sqlite store ", path, ": SqliteOptions.page_size_bytes must be a power of ",
+                     "two from 512 to 65536, got ", options.page_size_bytes));
+  }
+  const bool in_memory = path == ":memory:";
+  bool existed = false;
+  if (!in_memory) {
+    struct stat info;
+    if (stat(path.c_str(), &info) == 0) {
+      existed = true;
+    } else if (errno != ENOENT) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("sqlite store ", path, ": Open: cannot stat: ", std::strerror(errno)));
+    } else if (!options.create_if_missing) {
+      return absl::NotFoundError(absl::StrCat(
+          "sqlite store ", path, ": Open: no such file and create_if_missing is false"));
+    }
+  }
+  sqlite3* db = nullptr;
+  const int flags = SQLITE_OPEN_READWRITE | (options.create_if_missing ? SQLITE_OPEN_CREATE : 0);
+  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  // Owning the handle from here on closes it on every failure path below.
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db, path));
+  if (rc != SQLITE_OK) {
+    absl::Status status = SqliteStatus(db, path, rc, "Open");
+    return existed ? status : DiagnoseCannotCreate(path, std::move(status));
+  }
+  absl::Status status = Configure(db, path, options, in_memory, existed);
+  if (status.ok()) status = store->PrepareStatements();
+  if (!status.ok()) return status;
+  return store;
+}
+
+SqliteStore::SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+
+SqliteStore::~SqliteStore() {
+  for (sqlite3_stmt* stmt : statements_) sqlite3_finalize(stmt);
+  if (transaction_depth_ > 0) LOG(ERROR) << "sqlite store " << path_ << ": closed in a transaction";
+  // With every statement finalized close cannot be busy; in WAL mode the last
+  // connection's close checkpoints and removes the -wal file.
+  const int rc = sqlite3_close(db_);
+  if (rc != SQLITE_OK) LOG(ERROR) << SqliteStatus(db_, path_, rc, "close");
+}
+
+absl::Status SqliteStore::PrepareStatements() {
+  statements_.reserve(kStatementCount);
+  for (int id = 0; id < kStatementCount; ++id) {
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, kSql[id], -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) return Error(rc, absl::StrCat("Open: prepare \"", kSql[id], "\""));
+    statements_.push_back(stmt);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::Error(int rc, absl::string_view op) const {
+  return SqliteStatus(db_, path_, rc, op);
+}
+
+absl::Status SqliteStore::CheckTransactionAlive(absl::string_view op) const {
+  if (transaction_depth_ == 0 || !sqlite3_get_autocommit(db_)) return absl::OkStatus();
+  return absl::AbortedError(absl::StrCat("sqlite store ", path_, ": ", op,
+                                         ": the enclosing transaction was already rolled back "
+                                         "by SQLite after an earlier error"));
+}
+
+absl::Status SqliteStore::Exec(int id, absl::string_view op,
+                               absl::FunctionRef<void(Binder&)> bind) {
+  absl::Status alive = CheckTransactionAlive(op);
+  if (!alive.ok()) return alive;
+  sqlite3_stmt* stmt = statement(id);
+  ScopedReset reset(stmt);
+  Binder binder(stmt);
+  bind(binder);
+  if (binder.rc() != SQLITE_OK) return Error(binder.rc(), op);
+  const int rc = sqlite3_step(stmt);
+  if (rc != SQLITE_DONE) return Error(rc, op);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string>> SqliteStore::QueryBlob(
+    int id, absl::string_view op, absl::FunctionRef<void(Binder&)> bind) {
+  sqlite3_stmt* stmt = statement(id);
+  ScopedReset reset(stmt);
+  Binder binder(stmt);
+  bind(binder);
+  if (binder.rc() != SQLITE_OK) return Error(binder.rc(), op);
+  const int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  if (rc != SQLITE_ROW) return Error(rc, op);
+  if (sqlite3_column_type(stmt, 0) == SQLITE_NULL) return std::optional<std::string>();
+  return std::optional<std::string>(ColumnBytes(stmt, 0));
+}
+
+absl::StatusOr<std::optional<int64_t>> SqliteStore::QueryInt(
+    int id, absl::string_view op, absl::FunctionRef<void(Binder&)> bind) {
+  sqlite3_stmt* stmt = statement(id);
+  ScopedReset reset(stmt);
+  Binder binder(stmt);
+  bind(binder);
+  if (binder.rc() != SQLITE_OK) return Error(binder.rc(), op);
+  const int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_DONE) return std::optional<int64_t>();
+  if (rc != SQLITE_ROW) return Error(rc, op);
+  if (sqlite3_column_type(stmt, 0) == SQLITE_NULL) return std::optional<int64_t>();
+  return std::optional<int64_t>(sqlite3_column_int64(stmt, 0));
+}
+
+absl::Status SqliteStore::Atomically(absl::string_view op,
+                                     absl::FunctionRef<absl::Status()> body) {
+  const bool outermost = transaction_depth_ == 0;
+  absl::Status status = Exec(outermost ? kBegin : kSavepoint, op, NoParameters);
+  if (!status.ok()) return status;
+  ++transaction_depth_;
+  status = body();
+  if (status.ok()) status = Exec(outermost ? kCommit : kRelease, op, NoParameters);
+  if (!status.ok()) RollBackLevel(op);
+  --transaction_depth_;
+  return status;
+}
+
+void SqliteStore::RollBackLevel(absl::string_view op) {
+  // SQLite rolls the whole transaction back by itself after some errors (a
+  // full disk, an I/O error); there is nothing left to undo then.
+  if (sqlite3_get_autocommit(db_)) return;
+  const bool outermost = transaction_depth_ == 1;
+  absl::Status status = outermost ? Exec(kRollback, op, NoParameters)
+                                  : Exec(kRollbackToSavepoint, op, NoParameters);
+  // ROLLBACK TO keeps the savepoint open; RELEASE pops it.
+  if (status.ok() && !outermost) status = Exec(kRelease, op, NoParameters);
+  if (!status.ok()) LOG(ERROR) << "rollback failed: " << status;
+}
+
+absl::Status SqliteStore::PutBatch(const Digest& digest, std::string_view batch, Round round) {
+  absl::Status storable = CheckStorable(path_, round, "PutBatch");
+  if (!storable.ok()) return storable;
+  return Exec(kPutBatch, "PutBatch", [&](Binder& b) {
+    b.Blob(digest).Int(static_cast<int64_t>(round)).Blob(batch);
+  });
+}
+
+absl::StatusOr<std::optional<std::string>> SqliteStore::GetBatch(const Digest& digest) {
+  return QueryBlob(kGetBatch, "GetBatch", [&](Binder& b) { b.Blob(digest); });
+}
+
+absl::Status SqliteStore::PruneBatchesBelow(Round round) {
+  return Exec(kPruneBatches, "PruneBatchesBelow", [&](Binder& b) { b.Bound(round); });
+}
+
+absl::Status SqliteStore::PutPayload(const Digest& digest, WorkerId worker, Round round) {
+  absl::Status storable = CheckStorable(path_, round, "PutPayload");
+  if (!storable.ok()) return storable;
+  return Exec(kPutPayload, "PutPayload", [&](Binder& b) {
+    b.Blob(digest).Int(worker).Int(static_cast<int64_t>(round));
+  });
+}
+
+absl::StatusOr<bool> SqliteStore::HasPayload(const Digest& digest, WorkerId worker) {
+  absl::StatusOr<std::optional<int64_t>> found =
+      QueryInt(kHasPayload, "HasPayload", [&](Binder& b) { b.Blob(digest).Int(worker); });
+  if (!found.ok()) return found.status();
+  return found->has_value();
+}
+
+absl::Status SqliteStore::PutCertificate(const Digest& digest, Round round, AuthorityIndex author,
+                                         std::string_view certificate) {
+  absl::Status storable = CheckStorable(path_, round, "PutCertificate");
+  if (!storable.ok()) return storable;
+  return Exec(kPutCertificate, "PutCertificate", [&](Binder& b) {
+    b.Blob(digest).Int(static_cast<int64_t>(round)).Int(author).Blob(certificate);
+  });
+}
+
+absl::StatusOr<std::optional<std::string>> SqliteStore::GetCertificate(const Digest& digest) {
+  return QueryBlob(kGetCertificate, "GetCertificate", [&](Binder& b) { b.Blob(digest); });
+}
+
+absl::StatusOr<std::vector<std::string>> SqliteStore::CertificatesInRounds(Round from, Round to) {
+  constexpr absl::string_view kOp = "CertificatesInRounds";
+  sqlite3_stmt* stmt = statement(kCertificatesInRounds);
+  ScopedReset reset(stmt);
+  Binder binder(stmt);
+  binder.Bound(from).Bound(to);
+  if (binder.rc() != SQLITE_OK) return Error(binder.rc(), kOp);
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) out.push_back(ColumnBytes(stmt, 0));
+  if (rc != SQLITE_DONE) return Error(rc, kOp);
+  return out;
+}
+
+absl::Status SqliteStore::PutOwnHeader(Round round, std::string_view header) {
+  absl::Status storable = CheckStorable(path_, round, "PutOwnHeader");
+  if (!storable.ok()) return storable;
+  return Exec(kPutOwnHeader, "PutOwnHeader", [&](Binder& b) {
+    b.Int(static_cast<int64_t>(round)).Blob(header);
+  });
+}
+
+absl::StatusOr<std::optional<std::string>> SqliteStore::GetOwnHeader(Round round) {
+  return QueryBlob(kGetOwnHeader, "GetOwnHeader", [&](Binder& b) { b.Bound(round); });
+}
+
+absl::StatusOr<Round> SqliteStore::LastOwnHeaderRound() {
+  absl::StatusOr<std::optional<int64_t>> last =
+      QueryInt(kLastOwnHeaderRound, "LastOwnHeaderRound", NoParameters);
+  if (!last.ok()) return last.status();
+  return static_cast<Round>(last->value_or(0));
+}
+
+absl::Status SqliteStore::PutVote(AuthorityIndex author, Round round, const Digest& header) {
+  absl::Status storable = CheckStorable(path_, round, "PutVote");
+  if (!storable.ok()) return storable;
+  return Exec(kPutVote, "PutVote", [&](Binder& b) {
+    b.Int(static_cast<int64_t>(round)).Int(author).Blob(header);
+  });
+}
+
+absl::StatusOr<std::optional<Digest>> SqliteStore::GetVote(AuthorityIndex author, Round round) {
+  absl::StatusOr<std::optional<std::string>> raw =
+      QueryBlob(kGetVote, "GetVote", [&](Binder& b) { b.Bound(round).Int(author); });
+  if (!raw.ok()) return raw.status();
+  if (!raw->has_value()) return std::optional<Digest>();
+  absl::StatusOr<Digest> digest = Digest::FromBytes(**raw);
+  if (!digest.ok()) {
+    return absl::DataLossError(absl::StrCat("sqlite store ", path_, ": GetVote: stored ",
+                                            digest.status().message()));
+  }
+  return std::optional<Digest>(*digest);
+}
+
+absl::Status SqliteStore::AppendCommitted(const CommittedSubDagRow& row,
+                                          std::string_view consensus_state) {
+  constexpr absl::string_view kOp = "AppendCommitted";
+  return Atomically(kOp, [&]() -> absl::Status {
+    absl::StatusOr<uint64_t> next = NextCommitIndex();
+    if (!next.ok()) return next.status();
+    if (row.index != *next) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("committed output: appending index ", row.index,
+                       " but the next index is ", *next));
+    }
+    absl::Status status = Exec(kInsertCommitted, kOp, [&](Binder& b) {
+      b.Int(static_cast<int64_t>(row.index)).Blob(row.sub_dag);
+    });
+    if (!status.ok()) return status;
+    return Exec(kUpdateConsensusState, kOp, [&](Binder& b) { b.Blob(consensus_state); });
+  });
+}
+
+absl::StatusOr<std::optional<std::string>> SqliteStore::GetConsensusState() {
+  return QueryBlob(kGetConsensusState, "GetConsensusState", NoParameters);
+}
+
+absl::StatusOr<uint64_t> SqliteStore::NextCommitIndex() {
+  absl::StatusOr<std::optional<int64_t>> next =
+      QueryInt(kGetNextCommitIndex, "NextCommitIndex", NoParameters);
+  if (!next.ok()) return next.status();
+  if (!next->has_value() || **next < 0) {
+    return absl::DataLossError(absl::StrCat("sqlite store ", path_,
+                                            ": NextCommitIndex: the consensus_state row is "
+                                            "missing or invalid"));
+  }
+  return static_cast<uint64_t>(**next);
+}
+
+absl::StatusOr<std::vector<CommittedSubDagRow>> SqliteStore::CommittedFrom(uint64_t from,
+                                                                           size_t limit) {
+  constexpr absl::string_view kOp = "CommittedFrom";
+  sqlite3_stmt* stmt = statement(kCommittedFrom);
+  ScopedReset reset(stmt);
+  Binder binder(stmt);
+  // A negative LIMIT means "no limit" to SQLite, so clamp rather than cast.
+  binder.Bound(from).Int(static_cast<int64_t>(std::min<uint64_t>(limit, kInt64Max)));
+  if (binder.rc() != SQLITE_OK) return Error(binder.rc(), kOp);
+  std::vector<CommittedSubDagRow> out;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    out.push_back({static_cast<uint64_t>(sqlite3_column_int64(stmt, 0)), ColumnBytes(stmt, 1)});
+  }
+  if (rc != SQLITE_DONE) return Error(rc, kOp);
+  return out;
+}
+
+absl::Status SqliteStore::PruneCommittedBelow(uint64_t index) {
+  return Exec(kPruneCommitted, "PruneCommittedBelow", [&](Binder& b) { b.Bound(index); });
+}
+
+absl::Status SqliteStore::PruneRoundsBelow(Round round) {
+  constexpr absl::string_view kOp = "PruneRoundsBelow";
+  return Atomically(kOp, [&]() -> absl::Status {
+    for (StatementId id : {kPruneCertificates, kPruneOwnHeaders, kPruneVotes, kPrunePayload}) {
+      absl::Status status = Exec(id, kOp, [&](Binder& b) { b.Bound(round); });
+      if (!status.ok()) return status;
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status SqliteStore::RunInTransaction(const std::function<absl::Status()>& body) {
+  return Atomically("RunInTransaction", body);
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> SqliteStore::RowCounts() {
+  std::vector<std::pair<std::string, int64_t>> counts;
+  for (const auto& [table, id] : kCountedTables) {
+    absl::StatusOr<std::optional<int64_t>> count =
+        QueryInt(id, absl::StrCat("RowCounts ", table), NoParameters);
+    if (!count.ok()) return count.status();
+    counts.emplace_back(table, count->value_or(0));
+  }
+  return counts;
+}
+
+}  // namespace narwhal

@@ -1,0 +1,156 @@
+// SqliteStore: the Store seam on SQLite, for the node (a file in WAL mode) and
+// for the simulator (":memory:", so the same SQL runs in both worlds).
+//
+//   SqliteOptions options;
+//   options.synchronous = "NORMAL";
+//   absl::StatusOr<std::unique_ptr<SqliteStore>> store =
+//       SqliteStore::Open("/var/lib/narwhal/primary.db", options);
+//   if (!store.ok()) return store.status();  // names the path and the cause
+//
+// Semantics are those of store.h and match MemoryStore (the contract test
+// sqlite_store_contract_test.cc runs the same assertions against both), with
+// two differences from MemoryStore:
+//  - RunInTransaction really rolls back: if the body returns non-OK, none of
+//    its writes remain.
+//  - Rounds and indexes are stored as SQLite's signed 64-bit integers, so a
+//    write with a round above INT64_MAX is refused (InvalidArgument). Query and
+//    prune bounds may be any uint64_t (e.g. CertificatesInRounds(r, UINT64_MAX)).
+//
+// Errors: every SQLite failure becomes a status naming the store's path, the
+// operation and SQLite's message; nothing crashes or throws on a DB error.
+// Status codes: DataLoss for a corrupt or non-database file, ResourceExhausted
+// for a full disk, FailedPrecondition for a wrong schema version or a file that
+// is not a Narwhal store, PermissionDenied for a read-only file or directory,
+// Unavailable when another process holds the lock past busy_timeout_ms.
+//
+// Thread safety: none. A store belongs to one role's event loop thread; the
+// cached statements and the transaction depth are not guarded.
+#ifndef NARWHAL_STORE_SQLITE_SQLITE_STORE_H_
+#define NARWHAL_STORE_SQLITE_SQLITE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/store/store.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace narwhal {
+namespace sqlite_store_internal {
+class Binder;  // sets a cached statement's parameters; defined in the .cc
+}  // namespace sqlite_store_internal
+
+struct SqliteOptions {
+  // PRAGMA synchronous: "FULL" (every commit reaches the disk before the call
+  // returns), "NORMAL" (in WAL mode a power loss may drop the last commits but
+  // never corrupts the file) or "OFF" (tests and benchmarks only). Anything else
+  // is refused by Open.
+  std::string synchronous = "FULL";
+  // If false, opening a file that does not exist is a NotFound error instead of
+  // creating an empty store (so a typo in a restart path does not silently
+  // start a fresh node, which could then equivocate).
+  bool create_if_missing = true;
+  // How long a call waits for a lock held by another connection before failing
+  // with Unavailable.
+  int busy_timeout_ms = 5000;
+  // Runs PRAGMA quick_check when an existing file is opened, so a corrupt or
+  // truncated file fails at Open rather than at some later read. It reads every
+  // page: a few seconds per GB. Turn off only if startup time matters more.
+  bool check_integrity_on_open = true;
+  // Page size of a newly created file (an existing file keeps its own): a
+  // power of two from 512 to 65536. Large pages make big blobs cheaper (see
+  // sqlite_store_bench: 500 KB batches go ~1.5-2x faster with 65536 than with
+  // SQLite's default 4096) but make every small commit write a whole page, so
+  // a worker's store wants it large and a primary's store small.
+  int page_size_bytes = 4096;
+  // PRAGMA max_page_count when > 0: caps the file size (in pages of
+  // page_size_bytes); writes beyond it fail like a full disk (ResourceExhausted).
+  int64_t max_page_count = 0;
+};
+
+class SqliteStore final : public Store {
+ public:
+  // The schema version this build writes and accepts; a file with any other
+  // version is refused by Open (there is no migration yet).
+  static constexpr int64_t kSchemaVersion = 1;
+
+  // Opens or creates the store at `path` (a file, or ":memory:" for a private
+  // in-memory database that disappears with the object). On failure returns a
+  // status naming the path and the cause, and holds no file open.
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path,
+                                                           const SqliteOptions& options);
+
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  absl::Status PutBatch(const Digest& digest, std::string_view batch, Round round) override;
+  absl::StatusOr<std::optional<std::string>> GetBatch(const Digest& digest) override;
+  absl::Status PruneBatchesBelow(Round round) override;
+  absl::Status PutPayload(const Digest& digest, WorkerId worker, Round round) override;
+  absl::StatusOr<bool> HasPayload(const Digest& digest, WorkerId worker) override;
+  absl::Status PutCertificate(const Digest& digest, Round round, AuthorityIndex author,
+                              std::string_view certificate) override;
+  absl::StatusOr<std::optional<std::string>> GetCertificate(const Digest& digest) override;
+  absl::StatusOr<std::vector<std::string>> CertificatesInRounds(Round from, Round to) override;
+  absl::Status PutOwnHeader(Round round, std::string_view header) override;
+  absl::StatusOr<std::optional<std::string>> GetOwnHeader(Round round) override;
+  absl::StatusOr<Round> LastOwnHeaderRound() override;
+  absl::Status PutVote(AuthorityIndex author, Round round, const Digest& header) override;
+  absl::StatusOr<std::optional<Digest>> GetVote(AuthorityIndex author, Round round) override;
+  absl::Status AppendCommitted(const CommittedSubDagRow& row,
+                               std::string_view consensus_state) override;
+  absl::StatusOr<std::optional<std::string>> GetConsensusState() override;
+  absl::StatusOr<uint64_t> NextCommitIndex() override;
+  absl::StatusOr<std::vector<CommittedSubDagRow>> CommittedFrom(uint64_t from,
+                                                                size_t limit) override;
+  absl::Status PruneCommittedBelow(uint64_t index) override;
+  absl::Status PruneRoundsBelow(Round round) override;
+  // Outermost call: BEGIN IMMEDIATE .. COMMIT, ROLLBACK if `body` fails. Nested
+  // calls (and the multi-statement write methods) use savepoints, so a failing
+  // inner part is undone even if the outer body goes on.
+  absl::Status RunInTransaction(const std::function<absl::Status()>& body) override;
+  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> RowCounts() override;
+
+ private:
+  using Binder = sqlite_store_internal::Binder;
+
+  SqliteStore(sqlite3* db, std::string path);
+
+  absl::Status PrepareStatements();
+  sqlite3_stmt* statement(int id) const { return statements_[id]; }
+  // A status for SQLite result code `rc` from operation `op`.
+  absl::Status Error(int rc, absl::string_view op) const;
+  // Non-OK if a transaction we opened was rolled back by SQLite itself (it does
+  // that on a full disk or an I/O error): later writes of the body would
+  // otherwise run outside any transaction and survive the failure.
+  absl::Status CheckTransactionAlive(absl::string_view op) const;
+  // Runs statement `id` to completion after `bind` set its parameters.
+  absl::Status Exec(int id, absl::string_view op, absl::FunctionRef<void(Binder&)> bind);
+  // Runs statement `id`, which selects one blob column; nullopt if no row.
+  absl::StatusOr<std::optional<std::string>> QueryBlob(int id, absl::string_view op,
+                                                       absl::FunctionRef<void(Binder&)> bind);
+  // Runs statement `id`, which selects one integer; nullopt if no row or NULL.
+  absl::StatusOr<std::optional<int64_t>> QueryInt(int id, absl::string_view op,
+                                                  absl::FunctionRef<void(Binder&)> bind);
+  // Runs `body` inside a transaction (depth 0) or a savepoint (nested).
+  absl::Status Atomically(absl::string_view op, absl::FunctionRef<absl::Status()> body);
+  // Undoes the innermost level after a failure, unless SQLite already did.
+  void RollBackLevel(absl::string_view op);
+
+  sqlite3* db_;
+  const std::string path_;
+  std::vector<sqlite3_stmt*> statements_;  // indexed by the enum in the .cc
+  int transaction_depth_ = 0;
+};
+
+}  // namespace narwhal
+
+#endif  // NARWHAL_STORE_SQLITE_SQLITE_STORE_H_
