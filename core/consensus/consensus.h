@@ -43,16 +43,25 @@ class Consensus {
  public:
   virtual ~Consensus() = default;
   // Feeds one certificate. Certificates of rounds at or below the GC round,
-  // or already fed, are ignored.
+  // or already fed, are ignored, as are (with a warning) a second
+  // certificate for an (author, round) and authors outside the committee.
+  // Parents missing from the DAG (a caller bug) are skipped, not fatal.
+  // Cost: O(log) per certificate; walking the DAG happens only on commit.
   virtual std::vector<CommittedSubDag> ProcessCertificate(CertificatePtr certificate) = 0;
   virtual Round last_committed_round() const = 0;
   // Rounds below this are garbage-collected: last_committed_round - gc_depth.
   virtual Round gc_round() const = 0;
-  // Per-author last committed rounds, last committed round, next index.
+  // Per-author last committed rounds, last committed round, next index, and
+  // per author the rounds below its last committed one whose certificate is
+  // not committed yet (a certificate can be committed after a later one of
+  // its author). Canonical text; format in commit_state.h.
   virtual std::string SerializeState() const = 0;
   // Restores from SerializeState's output, then re-feeds `uncommitted_dag`
   // (certificates above the GC round read back from the store, in round
-  // order) without committing anything that was committed before.
+  // order) without committing anything that was committed before. Replaces
+  // all state; on error nothing changes. Re-fed certificates may include
+  // committed ones. Restore itself never commits: a leader decided by the
+  // re-fed certificates commits, with the same sub-DAG, on a later call.
   virtual absl::Status Restore(std::string_view state,
                                const std::vector<CertificatePtr>& uncommitted_dag) = 0;
 };

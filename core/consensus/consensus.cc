@@ -1,0 +1,42 @@
+#include "core/consensus/consensus.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "core/consensus/bullshark.h"
+#include "core/consensus/tusk.h"
+#include "glog/logging.h"
+
+namespace narwhal {
+
+absl::StatusOr<ConsensusKind> ParseConsensusKind(std::string_view name) {
+  if (name == "bullshark") return ConsensusKind::kBullshark;
+  if (name == "tusk") return ConsensusKind::kTusk;
+  return absl::InvalidArgumentError(
+      absl::StrCat("consensus: unknown protocol '", absl::string_view(name.data(), name.size()),
+                   "', expected 'bullshark' or 'tusk'"));
+}
+
+std::string_view ConsensusKindName(ConsensusKind kind) {
+  switch (kind) {
+    case ConsensusKind::kBullshark:
+      return "bullshark";
+    case ConsensusKind::kTusk:
+      return "tusk";
+  }
+  LOG(FATAL) << "unknown ConsensusKind " << static_cast<int>(kind);
+  return {};  // not reached: glog's FATAL is not declared noreturn
+}
+
+std::unique_ptr<Consensus> MakeConsensus(ConsensusKind kind, const Committee& committee,
+                                         const ConsensusOptions& options) {
+  switch (kind) {
+    case ConsensusKind::kBullshark:
+      return std::make_unique<Bullshark>(committee, options);
+    case ConsensusKind::kTusk:
+      return std::make_unique<Tusk>(committee, options);
+  }
+  LOG(FATAL) << "unknown ConsensusKind " << static_cast<int>(kind);
+  return nullptr;  // not reached
+}
+
+}  // namespace narwhal
