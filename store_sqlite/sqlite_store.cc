@@ -32,6 +32,10 @@ enum StatementId : int {
   kPruneBatches,
   kPutPayload,
   kHasPayload,
+  kPutOwnPayload,
+  kRemoveOwnPayload,
+  kListOwnPayload,
+  kCertificateInSlot,
   kPutCertificate,
   kGetCertificate,
   kCertificatesInRounds,
@@ -52,6 +56,7 @@ enum StatementId : int {
   kPrunePayload,
   kCountBatches,
   kCountPayload,
+  kCountOwnPayload,
   kCountCertificates,
   kCountOwnHeaders,
   kCountVotes,
@@ -73,12 +78,16 @@ constexpr const char* kSql[] = {
     "DELETE FROM batches WHERE round < ?1",
     "INSERT OR REPLACE INTO payload(digest, worker, round) VALUES(?1, ?2, ?3)",
     "SELECT 1 FROM payload WHERE digest = ?1 AND worker = ?2",
+    // DO NOTHING (not OR REPLACE): a re-put keeps the row's original seq.
+    "INSERT INTO own_payload(digest, worker, created_at_us) VALUES(?1, ?2, ?3) "
+    "ON CONFLICT(digest, worker) DO NOTHING",
+    "DELETE FROM own_payload WHERE digest = ?1 AND worker = ?2",
+    "SELECT digest, worker, created_at_us FROM own_payload ORDER BY seq",
+    "SELECT digest FROM certificates WHERE round = ?1 AND author = ?2",
     "INSERT OR REPLACE INTO certificates(digest, round, author, bytes) VALUES(?1, ?2, ?3, ?4)",
     "SELECT bytes FROM certificates WHERE digest = ?1",
-    // digest breaks ties so the order is total even if an author has two
-    // certificates in a round (which the core must never store).
-    "SELECT bytes FROM certificates WHERE round >= ?1 AND round <= ?2 "
-    "ORDER BY round, author, digest",
+    // (round, author) is unique, so the order is total.
+    "SELECT bytes FROM certificates WHERE round >= ?1 AND round <= ?2 ORDER BY round, author",
     "INSERT OR REPLACE INTO own_headers(round, bytes) VALUES(?1, ?2)",
     "SELECT bytes FROM own_headers WHERE round = ?1",
     "SELECT max(round) FROM own_headers",
@@ -97,6 +106,7 @@ constexpr const char* kSql[] = {
     "DELETE FROM payload WHERE round < ?1",
     "SELECT count(*) FROM batches",
     "SELECT count(*) FROM payload",
+    "SELECT count(*) FROM own_payload",
     "SELECT count(*) FROM certificates",
     "SELECT count(*) FROM own_headers",
     "SELECT count(*) FROM votes",
@@ -106,14 +116,16 @@ static_assert(sizeof(kSql) / sizeof(kSql[0]) == kStatementCount, "one SQL text p
 
 // Same names and order as MemoryStore::RowCounts.
 constexpr std::pair<const char*, StatementId> kCountedTables[] = {
-    {"batches", kCountBatches},           {"payload", kCountPayload},
-    {"certificates", kCountCertificates}, {"own_headers", kCountOwnHeaders},
-    {"votes", kCountVotes},               {"committed", kCountCommitted},
+    {"batches", kCountBatches},         {"payload", kCountPayload},
+    {"own_payload", kCountOwnPayload},  {"certificates", kCountCertificates},
+    {"own_headers", kCountOwnHeaders},  {"votes", kCountVotes},
+    {"committed", kCountCommitted},
 };
 
-// Version 1. Column order puts small columns before blobs: SQLite reads a row
-// front to back, so a prune that tests `round` never touches a batch's
-// overflow pages. `round` indexes make every prune a range delete.
+// Version 2 (version 1 had no own_payload table and allowed two certificates
+// per (round, author)). Column order puts small columns before blobs: SQLite
+// reads a row front to back, so a prune that tests `round` never touches a
+// batch's overflow pages. `round` indexes make every prune a range delete.
 constexpr char kSchemaSql[] = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE batches(digest BLOB PRIMARY KEY, round INTEGER NOT NULL, bytes BLOB NOT NULL);
@@ -121,9 +133,15 @@ CREATE INDEX batches_by_round ON batches(round);
 CREATE TABLE payload(digest BLOB NOT NULL, worker INTEGER NOT NULL, round INTEGER NOT NULL,
                      PRIMARY KEY(digest, worker)) WITHOUT ROWID;
 CREATE INDEX payload_by_round ON payload(round);
+-- AUTOINCREMENT: seq only grows, even after the newest row is removed, so
+-- ORDER BY seq is the order the primary first learned of the batches.
+CREATE TABLE own_payload(seq INTEGER PRIMARY KEY AUTOINCREMENT, digest BLOB NOT NULL,
+                         worker INTEGER NOT NULL, created_at_us INTEGER NOT NULL,
+                         UNIQUE(digest, worker));
 CREATE TABLE certificates(digest BLOB PRIMARY KEY, round INTEGER NOT NULL,
                           author INTEGER NOT NULL, bytes BLOB NOT NULL);
-CREATE INDEX certificates_by_round ON certificates(round, author);
+-- UNIQUE backs the one-certificate-per-(round, author) rule PutCertificate checks.
+CREATE UNIQUE INDEX certificates_by_round ON certificates(round, author);
 CREATE TABLE own_headers(round INTEGER PRIMARY KEY, bytes BLOB NOT NULL);
 CREATE TABLE votes(author INTEGER NOT NULL, round INTEGER NOT NULL, header_digest BLOB NOT NULL,
                    PRIMARY KEY(round, author)) WITHOUT ROWID;
@@ -612,12 +630,55 @@ absl::StatusOr<bool> SqliteStore::HasPayload(const Digest& digest, WorkerId work
   return found->has_value();
 }
 
+absl::Status SqliteStore::PutOwnPayload(const OwnPayloadRow& row) {
+  return Exec(kPutOwnPayload, "PutOwnPayload", [&](Binder& b) {
+    b.Blob(row.digest).Int(row.worker).Int(row.created_at_us);
+  });
+}
+
+absl::Status SqliteStore::RemoveOwnPayload(const Digest& digest, WorkerId worker) {
+  return Exec(kRemoveOwnPayload, "RemoveOwnPayload",
+              [&](Binder& b) { b.Blob(digest).Int(worker); });
+}
+
+absl::StatusOr<std::vector<OwnPayloadRow>> SqliteStore::ListOwnPayload() {
+  constexpr absl::string_view kOp = "ListOwnPayload";
+  sqlite3_stmt* stmt = statement(kListOwnPayload);
+  ScopedReset reset(stmt);
+  std::vector<OwnPayloadRow> out;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    absl::StatusOr<Digest> digest = Digest::FromBytes(ColumnBytes(stmt, 0));
+    const int64_t worker = sqlite3_column_int64(stmt, 1);
+    if (!digest.ok() || worker < 0 || worker > std::numeric_limits<WorkerId>::max()) {
+      return absl::DataLossError(absl::StrCat("sqlite store ", path_, ": ", kOp,
+                                              ": a stored row has an invalid digest or worker"));
+    }
+    out.push_back({*digest, static_cast<WorkerId>(worker), sqlite3_column_int64(stmt, 2)});
+  }
+  if (rc != SQLITE_DONE) return Error(rc, kOp);
+  return out;
+}
+
 absl::Status SqliteStore::PutCertificate(const Digest& digest, Round round, AuthorityIndex author,
                                          std::string_view certificate) {
-  absl::Status storable = CheckStorable(path_, round, "PutCertificate");
+  constexpr absl::string_view kOp = "PutCertificate";
+  absl::Status storable = CheckStorable(path_, round, kOp);
   if (!storable.ok()) return storable;
-  return Exec(kPutCertificate, "PutCertificate", [&](Binder& b) {
-    b.Blob(digest).Int(static_cast<int64_t>(round)).Int(author).Blob(certificate);
+  return Atomically(kOp, [&]() -> absl::Status {
+    absl::StatusOr<std::optional<std::string>> held =
+        QueryBlob(kCertificateInSlot, kOp,
+                  [&](Binder& b) { b.Int(static_cast<int64_t>(round)).Int(author); });
+    if (!held.ok()) return held.status();
+    if (held->has_value() && **held != digest.ToBytes()) {
+      absl::StatusOr<Digest> first = Digest::FromBytes(**held);
+      return absl::AlreadyExistsError(absl::StrCat(
+          "certificate ", digest.Short(), ": round ", round, " author ", author,
+          " already has certificate ", first.ok() ? first->Short() : "(unreadable digest)"));
+    }
+    return Exec(kPutCertificate, kOp, [&](Binder& b) {
+      b.Blob(digest).Int(static_cast<int64_t>(round)).Int(author).Blob(certificate);
+    });
   });
 }
 

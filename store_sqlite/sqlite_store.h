@@ -9,12 +9,10 @@
 //
 // Semantics are those of store.h and match MemoryStore (the contract test
 // sqlite_store_contract_test.cc runs the same assertions against both), with
-// two differences from MemoryStore:
-//  - RunInTransaction really rolls back: if the body returns non-OK, none of
-//    its writes remain.
-//  - Rounds and indexes are stored as SQLite's signed 64-bit integers, so a
-//    write with a round above INT64_MAX is refused (InvalidArgument). Query and
-//    prune bounds may be any uint64_t (e.g. CertificatesInRounds(r, UINT64_MAX)).
+// one difference: rounds and indexes are stored as SQLite's signed 64-bit
+// integers, so a write with a round above INT64_MAX is refused
+// (InvalidArgument) where MemoryStore would accept it. Query and prune bounds
+// may be any uint64_t (e.g. CertificatesInRounds(r, UINT64_MAX)).
 //
 // Errors: every SQLite failure becomes a status naming the store's path, the
 // operation and SQLite's message; nothing crashes or throws on a DB error.
@@ -79,7 +77,7 @@ class SqliteStore final : public Store {
  public:
   // The schema version this build writes and accepts; a file with any other
   // version is refused by Open (there is no migration yet).
-  static constexpr int64_t kSchemaVersion = 1;
+  static constexpr int64_t kSchemaVersion = 2;
 
   // Opens or creates the store at `path` (a file, or ":memory:" for a private
   // in-memory database that disappears with the object). On failure returns a
@@ -96,6 +94,9 @@ class SqliteStore final : public Store {
   absl::Status PruneBatchesBelow(Round round) override;
   absl::Status PutPayload(const Digest& digest, WorkerId worker, Round round) override;
   absl::StatusOr<bool> HasPayload(const Digest& digest, WorkerId worker) override;
+  absl::Status PutOwnPayload(const OwnPayloadRow& row) override;
+  absl::Status RemoveOwnPayload(const Digest& digest, WorkerId worker) override;
+  absl::StatusOr<std::vector<OwnPayloadRow>> ListOwnPayload() override;
   absl::Status PutCertificate(const Digest& digest, Round round, AuthorityIndex author,
                               std::string_view certificate) override;
   absl::StatusOr<std::optional<std::string>> GetCertificate(const Digest& digest) override;

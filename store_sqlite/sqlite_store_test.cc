@@ -160,6 +160,7 @@ TEST(SqliteStoreTest, EveryTableSurvivesCloseAndReopen) {
     ASSERT_TRUE(store->PutCertificate(D(2), 2, 1, "cert").ok());
     ASSERT_TRUE(store->PutOwnHeader(2, "header").ok());
     ASSERT_TRUE(store->PutVote(1, 2, D(3)).ok());
+    ASSERT_TRUE(store->PutOwnPayload({D(4), 1, 77}).ok());
     for (uint64_t i = 0; i < 3; ++i) {
       ASSERT_TRUE(store->AppendCommitted({i, absl::StrCat("d", i)}, absl::StrCat("s", i)).ok());
     }
@@ -173,9 +174,32 @@ TEST(SqliteStoreTest, EveryTableSurvivesCloseAndReopen) {
   EXPECT_EQ(*store->GetOwnHeader(2), "header");
   EXPECT_EQ(*store->LastOwnHeaderRound(), 2u);
   EXPECT_EQ(*store->GetVote(1, 2), D(3));
+  EXPECT_EQ(*store->ListOwnPayload(), (std::vector<OwnPayloadRow>{{D(4), 1, 77}}));
   EXPECT_EQ(*store->GetConsensusState(), "s2");
   EXPECT_EQ(store->CommittedFrom(0, 10)->size(), 3u);
   EXPECT_EQ(*store->NextCommitIndex(), 3u);
+}
+
+// A restarted primary must find its unheadered batches in the order it first
+// learned of them; a seq reused after removing the newest row would break that.
+TEST(SqliteStoreTest, OwnPayloadKeepsInsertionOrderAcrossReopen) {
+  const std::string path = FreshPath("own_payload.db");
+  {
+    std::unique_ptr<SqliteStore> store = OpenOrDie(path);
+    ASSERT_TRUE(store->PutOwnPayload({D(9), 0, 1}).ok());
+    ASSERT_TRUE(store->PutOwnPayload({D(5), 1, 2}).ok());
+    ASSERT_TRUE(store->RemoveOwnPayload(D(5), 1).ok());
+  }
+  {
+    std::unique_ptr<SqliteStore> store = OpenOrDie(path);
+    ASSERT_TRUE(store->PutOwnPayload({D(1), 0, 3}).ok());
+    ASSERT_TRUE(store->PutOwnPayload({D(9), 0, 4}).ok());  // re-put: stays first
+  }
+  std::unique_ptr<SqliteStore> store = OpenOrDie(path);
+  EXPECT_EQ(*store->ListOwnPayload(), (std::vector<OwnPayloadRow>{{D(9), 0, 1}, {D(1), 0, 3}}));
+  ASSERT_TRUE(store->PutOwnPayload({D(5), 1, 5}).ok());
+  EXPECT_EQ(*store->ListOwnPayload(),
+            (std::vector<OwnPayloadRow>{{D(9), 0, 1}, {D(1), 0, 3}, {D(5), 1, 5}}));
 }
 
 TEST(SqliteStoreTest, NextCommitIndexContinuesAfterPruneAndReopen) {
@@ -209,7 +233,9 @@ TEST(SqliteStoreTest, SchemaVersionMismatchIsFailedPrecondition) {
   RawExec(path, "UPDATE meta SET value = 99 WHERE key = 'schema_version'");
   absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path, SqliteOptions{});
   EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(store.status().message(), HasSubstr("schema version 99, this build expects 1"));
+  EXPECT_THAT(store.status().message(),
+              HasSubstr(absl::StrCat("schema version 99, this build expects ",
+                                     SqliteStore::kSchemaVersion)));
   EXPECT_THAT(store.status().message(), HasSubstr(path));
 }
 

@@ -1,11 +1,10 @@
 // An in-memory Store with the same contract as the SQLite one, for unit tests
-// and large simulations. Transactions need no undo log: in the simulator a
-// crash happens between events, never inside one.
+// and large simulations.
 #ifndef NARWHAL_CORE_STORE_MEMORY_STORE_H_
 #define NARWHAL_CORE_STORE_MEMORY_STORE_H_
 
-#include <map>
-#include <tuple>
+#include <cstdint>
+#include <utility>
 
 #include "absl/container/btree_map.h"
 #include "core/store/store.h"
@@ -19,6 +18,9 @@ class MemoryStore final : public Store {
   absl::Status PruneBatchesBelow(Round round) override;
   absl::Status PutPayload(const Digest& digest, WorkerId worker, Round round) override;
   absl::StatusOr<bool> HasPayload(const Digest& digest, WorkerId worker) override;
+  absl::Status PutOwnPayload(const OwnPayloadRow& row) override;
+  absl::Status RemoveOwnPayload(const Digest& digest, WorkerId worker) override;
+  absl::StatusOr<std::vector<OwnPayloadRow>> ListOwnPayload() override;
   absl::Status PutCertificate(const Digest& digest, Round round, AuthorityIndex author,
                               std::string_view certificate) override;
   absl::StatusOr<std::optional<std::string>> GetCertificate(const Digest& digest) override;
@@ -36,6 +38,10 @@ class MemoryStore final : public Store {
                                                                 size_t limit) override;
   absl::Status PruneCommittedBelow(uint64_t index) override;
   absl::Status PruneRoundsBelow(Round round) override;
+  // Copies every table before running `body` and puts the copy back if it
+  // fails; each nesting level copies, which gives SqliteStore's savepoint
+  // semantics. The copy costs O(store size) per call, acceptable for tests and
+  // simulations, not for a store holding many large batches.
   absl::Status RunInTransaction(const std::function<absl::Status()>& body) override;
   absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> RowCounts() override;
 
@@ -44,20 +50,29 @@ class MemoryStore final : public Store {
     std::string bytes;
     Round round;
   };
-  absl::btree_map<Digest, BatchRow> batches_;
-  absl::btree_map<std::pair<Digest, WorkerId>, Round> payload_;
   struct CertRow {
     Round round;
     AuthorityIndex author;
     std::string bytes;
   };
-  absl::btree_map<Digest, CertRow> certificates_;
-  absl::btree_map<std::pair<Round, AuthorityIndex>, Digest> certificates_by_round_;
-  absl::btree_map<Round, std::string> own_headers_;
-  absl::btree_map<std::pair<Round, AuthorityIndex>, Digest> votes_;
-  absl::btree_map<uint64_t, std::string> committed_;
-  uint64_t next_commit_index_ = 0;
-  std::optional<std::string> consensus_state_;
+  // Every piece of state, in one value so RunInTransaction can copy and
+  // restore it whole (a table added here cannot be forgotten by the rollback).
+  struct Tables {
+    absl::btree_map<Digest, BatchRow> batches;
+    absl::btree_map<std::pair<Digest, WorkerId>, Round> payload;
+    // Insertion sequence -> row, and the key's sequence for lookups.
+    absl::btree_map<uint64_t, OwnPayloadRow> own_payload;
+    absl::btree_map<std::pair<Digest, WorkerId>, uint64_t> own_payload_seq;
+    uint64_t next_own_payload_seq = 0;
+    absl::btree_map<Digest, CertRow> certificates;
+    absl::btree_map<std::pair<Round, AuthorityIndex>, Digest> certificates_by_round;
+    absl::btree_map<Round, std::string> own_headers;
+    absl::btree_map<std::pair<Round, AuthorityIndex>, Digest> votes;
+    absl::btree_map<uint64_t, std::string> committed;
+    uint64_t next_commit_index = 0;
+    std::optional<std::string> consensus_state;
+  };
+  Tables t_;
 };
 
 }  // namespace narwhal

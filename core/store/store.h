@@ -9,6 +9,11 @@
 // the node treats a store error as fatal, the core never ignores one.
 // Writes are durable when the method returns OK (modulo the synchronous
 // setting the operator chose).
+//
+// Rounds and commit indexes written to a store must be <= INT64_MAX: SQLite
+// stores signed 64-bit integers, and SqliteStore refuses a larger one with
+// InvalidArgument rather than wrap it. Query and prune bounds may be any value
+// (CertificatesInRounds(r, UINT64_MAX) means "from r on").
 #ifndef NARWHAL_CORE_STORE_STORE_H_
 #define NARWHAL_CORE_STORE_STORE_H_
 
@@ -32,6 +37,16 @@ struct CommittedSubDagRow {
   std::string sub_dag;      // serialized wire form, opaque to the store
 };
 
+// A batch sealed by one of the primary's own workers that reached a quorum of
+// workers and was reported to the primary, not yet in a certified own header.
+struct OwnPayloadRow {
+  Digest digest;
+  WorkerId worker = 0;
+  TimeUs created_at_us = 0;  // when the primary first learned of it
+
+  bool operator==(const OwnPayloadRow&) const = default;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -47,7 +62,24 @@ class Store {
   virtual absl::Status PutPayload(const Digest& digest, WorkerId worker, Round round) = 0;
   virtual absl::StatusOr<bool> HasPayload(const Digest& digest, WorkerId worker) = 0;
 
+  // ---- own payload (primaries): own batches not yet in a certified own header ----
+  // Kept across a crash-restart so every batch a worker got a quorum for ends
+  // up in some header. Not touched by PruneRoundsBelow: a row leaves only
+  // through RemoveOwnPayload, once a certified own header carries it.
+  // Idempotent per (digest, worker): a re-put is a no-op that keeps the
+  // original position and created_at_us.
+  virtual absl::Status PutOwnPayload(const OwnPayloadRow& row) = 0;
+  // Removing a row that is not there is OK.
+  virtual absl::Status RemoveOwnPayload(const Digest& digest, WorkerId worker) = 0;
+  // All rows in insertion order (the order the primary first learned of them).
+  virtual absl::StatusOr<std::vector<OwnPayloadRow>> ListOwnPayload() = 0;
+
   // ---- certificates (primaries): digest -> serialized certificate ----
+  // A node accepts at most one certificate per (round, author): putting a
+  // certificate for a (round, author) that already has one with another digest
+  // keeps the first and returns AlreadyExists. The same digest again is OK and
+  // replaces the stored row (the digest does not cover the vote set, so two
+  // serializations of one certificate may differ; either is valid).
   virtual absl::Status PutCertificate(const Digest& digest, Round round, AuthorityIndex author,
                                       std::string_view certificate) = 0;
   virtual absl::StatusOr<std::optional<std::string>> GetCertificate(const Digest& digest) = 0;
@@ -83,7 +115,10 @@ class Store {
   // sub-DAG rows, so none is lost.
   virtual absl::Status PruneRoundsBelow(Round round) = 0;
 
-  // Runs `body` so that all its writes land together or not at all.
+  // Runs `body` so that all its writes land together or not at all: if `body`
+  // returns non-OK, none of its writes remain and that status is returned.
+  // Calls may nest: a failed inner body's writes are undone even if the
+  // outer body then goes on and succeeds.
   virtual absl::Status RunInTransaction(const std::function<absl::Status()>& body) = 0;
 
   // (table, rows) for reports, in a fixed table order.
