@@ -116,14 +116,44 @@ absl::Status Primary::Recover() {
     own_votes_[self_] = h->signature;
     own_vote_stake_ = committee_.Stake(self_);
     own_certified_ = false;
-    for (const auto& [author, cert] : dag_[*last]) {
-      if (author == self_ && cert->digest == Certificate{*h, {}, {}}.digest) own_certified_ = true;
-    }
+    // One certificate per author and round: if ours is in the DAG, it is this header's.
+    if (auto it = dag_.find(*last); it != dag_.end() && it->second.contains(self_)) own_certified_ = true;
     if (!own_certified_) {
       std::vector<AuthorityIndex> all;
       for (AuthorityIndex a = 0; a < committee_.size(); ++a) if (a != self_) all.push_back(a);
       BroadcastOwnHeader(*h, all);  // the same header again: never a second one
     }
+  }
+  // Own batches not yet committed (the own_payload table) go back in the
+  // queue, except those still in flight: in the re-sent header, or in one of
+  // our certificates above the GC round (committed later, or re-queued when
+  // the GC round passes it).
+  auto own_payload = env_.store->ListOwnPayload();
+  if (!own_payload.ok()) return own_payload.status();
+  absl::btree_set<BatchRef> pending;
+  for (const OwnPayloadRow& row : *own_payload) pending.insert({row.digest, row.worker});
+  absl::btree_set<BatchRef> in_flight;
+  if (own_header_ && !own_certified_) in_flight.insert(own_header_->payload.begin(), own_header_->payload.end());
+  for (const auto& [round, authors] : dag_) {
+    auto mine = authors.find(self_);
+    if (round == 0 || mine == authors.end()) continue;
+    std::vector<BatchRef> still;
+    for (const BatchRef& b : mine->second->header.payload) {
+      if (pending.contains(b)) still.push_back(b);
+    }
+    if (still.empty()) continue;
+    in_flight.insert(still.begin(), still.end());
+    own_uncommitted_[round] = std::move(still);
+  }
+  for (const OwnPayloadRow& row : *own_payload) {
+    const BatchRef ref{row.digest, row.worker};
+    if (in_flight.contains(ref)) continue;
+    if (payload_queued_.insert(ref).second) {
+      payload_queue_.push_back(ref);
+      queued_at_gc_[ref] = 0;  // age unknown after a restart: re-tag when proposed
+    }
+  }
+  if (*last > 0) {
     LOG(INFO) << "primary " << self_ << " recovered: last own header round " << *last
               << ", " << by_digest_.size() << " certificates, last committed round "
               << consensus_->last_committed_round();
@@ -380,7 +410,16 @@ void Primary::OnWorkerBatch(const Endpoint& from, const Digest& digest, WorkerId
       return;
     }
     if (ours && payload_queued_.insert({digest, worker}).second) {
+      // Durable before the worker's ACK (and so before the client hears
+      // "accepted"): after a crash the batch is still proposed.
+      absl::Status own = env_.store->PutOwnPayload({digest, worker, created_at_us});
+      if (!own.ok()) {
+        LOG(ERROR) << "store: " << own;
+        payload_queued_.erase({digest, worker});
+        return;
+      }
       payload_queue_.push_back({digest, worker});
+      queued_at_gc_[{digest, worker}] = gc_round_;
       if (hooks_.on_own_batch) hooks_.on_own_batch(digest, created_at_us);
     }
   }
@@ -408,6 +447,7 @@ void Primary::OnVote(const Endpoint& from, const wire::Vote& msg) {
   own_vote_stake_ += committee_.Stake(v->author);
   if (own_vote_stake_ < committee_.QuorumThreshold()) return;
   own_certified_ = true;
+  own_uncommitted_[own_header_->round] = own_header_->payload;
   Certificate cert;
   cert.header = *own_header_;
   for (const auto& [author, sig] : own_votes_) cert.votes.emplace_back(author, sig);
@@ -634,10 +674,26 @@ void Primary::Propose() {
   for (const auto& [author, cert] : dag_.at(r - 1)) h.parents.push_back(cert->digest);
   std::sort(h.parents.begin(), h.parents.end());
   const size_t take = std::min(payload_queue_.size(), kMaxPayloadPerHeader);
+  absl::btree_map<WorkerId, wire::Request> retag;
   for (size_t i = 0; i < take; ++i) {
-    h.payload.push_back(payload_queue_.front());
-    payload_queued_.erase(payload_queue_.front());
+    const BatchRef ref = payload_queue_.front();
+    h.payload.push_back(ref);
+    payload_queued_.erase(ref);
     payload_queue_.pop_front();
+    auto at = queued_at_gc_.find(ref);
+    if (at != queued_at_gc_.end()) {
+      if (gc_round_ > at->second + params_.gc_depth / 2) {
+        auto* sync = retag[ref.worker_id].mutable_synchronize_batches();
+        sync->add_digests(ref.digest.ToBytes());
+        sync->set_author(self_);
+        sync->set_round(r);
+      }
+      queued_at_gc_.erase(at);
+    }
+  }
+  for (auto& [worker, req] : retag) {
+    auto handle = messenger_.SendReliable(Endpoint::Worker(self_, worker), std::move(req), nullptr);
+    if (handle.ok()) handle->Detach();
   }
   h.Seal();
   h.signature = key_.Sign(SigningBytes(h.digest));
@@ -681,12 +737,20 @@ void Primary::Propose() {
   // A committee of one certifies alone.
   if (own_vote_stake_ >= committee_.QuorumThreshold()) {
     own_certified_ = true;
+    own_uncommitted_[h.round] = h.payload;
     Certificate cert;
     cert.header = h;
     cert.votes.emplace_back(self_, h.signature);
     cert.Seal();
     ++stats_.certificates_formed;
     ProcessCertificate(std::move(cert), self_);
+  }
+}
+
+void Primary::ForgetOwnPayload(const std::vector<BatchRef>& committed) {
+  for (const BatchRef& b : committed) {
+    absl::Status s = env_.store->RemoveOwnPayload(b.digest, b.worker_id);
+    LOG_IF(ERROR, !s.ok()) << "store: " << s;
   }
 }
 
@@ -752,6 +816,11 @@ void Primary::OnCommitted(const std::vector<CommittedSubDag>& committed) {
     if (params_.committed_output_retention > 0 && sub.index >= params_.committed_output_retention) {
       (void)env_.store->PruneCommittedBelow(sub.index + 1 - params_.committed_output_retention);
     }
+    for (const CertificatePtr& c : sub.certificates) {
+      if (c->author() != self_) continue;
+      ForgetOwnPayload(c->header.payload);
+      own_uncommitted_.erase(c->round());
+    }
     ++stats_.sub_dags_committed;
     stats_.certificates_committed += sub.certificates.size();
     if (hooks_.on_commit) hooks_.on_commit(sub);
@@ -761,6 +830,18 @@ void Primary::OnCommitted(const std::vector<CommittedSubDag>& committed) {
 
 void Primary::GarbageCollect(Round new_gc_round) {
   gc_round_ = new_gc_round;
+  // Our certificates at or below the GC round that were not committed never
+  // will be (every honest node has the same GC round at the same consensus
+  // index): their batches go back to the front of the queue. Re-proposing
+  // earlier could commit a batch twice.
+  for (auto it = own_uncommitted_.begin(); it != own_uncommitted_.end() && it->first <= gc_round_;) {
+    for (auto b = it->second.rbegin(); b != it->second.rend(); ++b) {
+      if (payload_queued_.insert(*b).second) payload_queue_.push_front(*b);
+      queued_at_gc_[*b] = 0;  // old: re-tag before proposing
+    }
+    ++stats_.batches_reproposed;
+    it = own_uncommitted_.erase(it);
+  }
   while (!dag_.empty() && dag_.begin()->first <= gc_round_) {
     for (const auto& [author, cert] : dag_.begin()->second) by_digest_.erase(cert->digest);
     dag_.erase(dag_.begin());
@@ -789,6 +870,29 @@ void Primary::GarbageCollect(Round new_gc_round) {
       if (handle.ok()) handle->Detach();
     }
   }
+}
+
+}  // namespace narwhal
+
+namespace narwhal {
+
+std::string Primary::DebugString() const {
+  std::string rejected;
+  for (const auto& [reason, n] : stats_.rejected) absl::StrAppend(&rejected, reason, "=", n, " ");
+  return absl::StrCat("authority ", self_, ": round ", proposer_round_, " proposed ", proposed_round_,
+                      " committed ", consensus_->last_committed_round(), " gc ", gc_round_, " dag ",
+                      by_digest_.size(), " waiting_headers ", waiting_headers_.size(),
+                      " waiting_certificates ", waiting_certificates_.size(), " fetching ",
+                      fetcher_.pending(), " payload_queue ", payload_queue_.size(), " own_certified ",
+                      own_certified_, " leader_timeouts ", stats_.leader_timeouts, " reproposed ",
+                      stats_.batches_reproposed, " rejected {", rejected, "}",
+                      waiting_headers_.empty() ? std::string() : absl::StrCat(
+                          " first_waiting{author ", waiting_headers_.begin()->second.header.author,
+                          " round ", waiting_headers_.begin()->second.header.round, " missing_parents ",
+                          waiting_headers_.begin()->second.missing_parents.size(), " missing_payload ",
+                          waiting_headers_.begin()->second.missing_payload.size(),
+                          waiting_headers_.begin()->second.missing_payload.empty() ? std::string() :
+                          absl::StrCat(" e.g. ", waiting_headers_.begin()->second.missing_payload.begin()->digest.Short()), "}"));
 }
 
 }  // namespace narwhal

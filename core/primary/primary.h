@@ -49,6 +49,7 @@ struct PrimaryStats {
   uint64_t sub_dags_committed = 0;
   uint64_t certificates_committed = 0;
   uint64_t leader_timeouts = 0;
+  uint64_t batches_reproposed = 0;  // own certificates garbage-collected uncommitted
   // Rejections by reason ("bad_signature", "equivocation", ...), ordered.
   absl::btree_map<std::string, uint64_t> rejected;
 };
@@ -81,6 +82,8 @@ class Primary {
   const PrimaryStats& stats() const { return stats_; }
   const Messenger& messenger() const { return messenger_; }
   size_t dag_size() const { return by_digest_.size(); }
+  // One line of internal state, for logs and the simulator's report.
+  std::string DebugString() const;
 
  private:
   struct WaitingHeader {
@@ -126,6 +129,8 @@ class Primary {
   void Propose();
   void SignAndBroadcastHeader(Header header, bool store_it);
   void BroadcastOwnHeader(const Header& header, const std::vector<AuthorityIndex>& to);
+  // Our batches were committed: they need no re-proposal, ever.
+  void ForgetOwnPayload(const std::vector<BatchRef>& committed);
   uint64_t StakeOf(Round round) const;
 
   // ---- votes ----
@@ -169,6 +174,10 @@ class Primary {
   TimeUs round_reached_us_ = 0;
   std::deque<BatchRef> payload_queue_;
   absl::btree_set<BatchRef> payload_queued_;
+  // GC round when each queued own batch was stored (or re-queued): a batch
+  // proposed more than gc_depth/2 GC rounds later is re-tagged at its worker
+  // first so that worker garbage collection cannot drop it.
+  absl::btree_map<BatchRef, Round> queued_at_gc_;
   bool header_delay_passed_ = false;
   TimerId header_timer_ = 0;
   TimerId leader_timer_ = 0;
@@ -179,6 +188,8 @@ class Primary {
   absl::btree_map<AuthorityIndex, Signature> own_votes_;
   uint64_t own_vote_stake_ = 0;
   bool own_certified_ = false;
+  // Payload of our certificates not yet committed, by round.
+  absl::btree_map<Round, std::vector<BatchRef>> own_uncommitted_;
 
   // Reliable sends, dropped (cancelled) at garbage collection.
   absl::btree_map<Round, std::vector<RequestHandle>> sends_by_round_;

@@ -6,12 +6,13 @@
 namespace narwhal {
 
 Worker::Worker(const Env& env, const Committee& committee, const Parameters& params,
-               AuthorityIndex self, WorkerId id)
+               AuthorityIndex self, WorkerId id, ByzantineBehavior byzantine)
     : env_(env),
       committee_(committee),
       params_(params),
       self_(self),
       id_(id),
+      byzantine_(byzantine),
       messenger_(env, MessengerOptions{params.retry, params.max_pending_requests_per_peer}),
       quorum_waiter_(&committee, self, [this](PendingBatch b) { OnQuorum(std::move(b)); }),
       synchronizer_(env, &committee, &params, self, id, &messenger_,
@@ -90,6 +91,7 @@ void Worker::SealBatch(bool by_size) {
   ++stats_.batches_sealed;
   ++(by_size ? stats_.batches_sealed_by_size : stats_.batches_sealed_by_delay);
 
+  if (on_sealed_) on_sealed_(BatchAccepted{pb.digest, pb.first_tx_seq, pb.tx_count, pb.created_at_us});
   const uint64_t batch_id = next_batch_id_++;
   wire::Request req;
   req.mutable_worker_batch()->set_batch(pb.batch);
@@ -125,10 +127,20 @@ void Worker::OnQuorum(PendingBatch batch) {
   ours->set_digest(batch.digest.ToBytes());
   ours->set_worker_id(id_);
   ours->set_created_at_us(batch.created_at_us);
-  ReportToPrimary(std::move(req));
-  if (on_accepted_) {
-    on_accepted_(BatchAccepted{batch.digest, batch.first_tx_seq, batch.tx_count, batch.created_at_us});
+  // The client hears "accepted" only once our primary has the digest
+  // durably (its ACK): a crash of this worker before then cannot lose a
+  // transaction that was promised.
+  BatchAccepted accepted{batch.digest, batch.first_tx_seq, batch.tx_count, batch.created_at_us};
+  auto h = messenger_.SendReliable(
+      Endpoint::Primary(self_), std::move(req),
+      [this, accepted](const Endpoint&, const absl::StatusOr<wire::Response>& r) {
+        if (r.ok() && r->success() && on_accepted_) on_accepted_(accepted);
+      });
+  if (!h.ok()) {
+    LOG(ERROR) << "cannot report batch " << batch.digest.Short() << " to our primary: " << h.status();
+    return;
   }
+  h->Detach();
 }
 
 void Worker::ReportToPrimary(wire::Request request) {
@@ -204,6 +216,10 @@ void Worker::OnWorkerBatch(const Endpoint& from, const wire::WorkerBatch& msg,
 void Worker::OnBatchRequest(const Endpoint& from, const wire::BatchRequest& msg,
                             Messenger::Responder respond) {
   constexpr int kMaxDigestsPerRequest = 1000;
+  if (byzantine_.withhold_batches && from.authority != self_) {
+    respond(true, "", {});  // claims to serve, serves nothing
+    return;
+  }
   if (msg.digests_size() > kMaxDigestsPerRequest) {
     respond(false, absl::StrCat("at most ", kMaxDigestsPerRequest, " digests per request"), {});
     return;
@@ -235,6 +251,14 @@ void Worker::OnSynchronize(const wire::SynchronizeBatches& msg, Messenger::Respo
     auto d = Digest::FromBytes(raw);
     if (!d.ok()) continue;
     auto have = env_.store->GetBatch(*d);
+    if (have.ok() && have->has_value() && msg.author() == self_) {
+      // Our own batch, proposed again long after it was stored: re-tag it
+      // with the current round so that garbage collection keeps it until
+      // the new header is settled.
+      absl::Status s = env_.store->PutBatch(*d, **have, cleanup_round_);
+      LOG_IF(ERROR, !s.ok()) << "re-tagging batch " << d->Short() << ": " << s;
+      continue;
+    }
     if (have.ok() && have->has_value()) {
       // Our primary may have missed the report (e.g. it restarted): repeat it.
       wire::Request req;
@@ -253,9 +277,12 @@ void Worker::OnCleanup(const wire::Cleanup& msg, Messenger::Responder respond) {
     cleanup_round_ = msg.round();
     synchronizer_.Cleanup(cleanup_round_);
     // Batches are tagged with the cleanup round current when they were
-    // stored; keeping another gc_depth rounds means a batch is only pruned
-    // once the certificate that could carry it has itself been collected.
-    const Round prune_below = cleanup_round_ > params_.gc_depth ? cleanup_round_ - params_.gc_depth : 0;
+    // stored, about gc_depth rounds behind the DAG. A certificate carrying a
+    // batch is collected (and its batches re-proposed if it was never
+    // committed) when the cleanup round passes it; keeping batches another
+    // 2 * gc_depth rounds leaves the re-proposal time to re-tag them.
+    const Round margin = 2 * params_.gc_depth;
+    const Round prune_below = cleanup_round_ > margin ? cleanup_round_ - margin : 0;
     absl::Status s = env_.store->PruneBatchesBelow(prune_below);
     LOG_IF(ERROR, !s.ok()) << "pruning batches: " << s;
   }

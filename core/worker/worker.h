@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "core/batch.h"
+#include "core/byzantine.h"
 #include "core/committee.h"
 #include "core/env.h"
 #include "core/net/messenger.h"
@@ -55,7 +56,7 @@ class Worker {
   using OnBatchAccepted = std::function<void(const BatchAccepted&)>;
 
   Worker(const Env& env, const Committee& committee, const Parameters& params,
-         AuthorityIndex self, WorkerId id);
+         AuthorityIndex self, WorkerId id, ByzantineBehavior byzantine = {});
   ~Worker();
 
   // Client ingress. On OK the transaction got sequence number *result and
@@ -65,6 +66,9 @@ class Worker {
   // holds max_pending_bytes not yet at quorum.
   absl::StatusOr<uint64_t> SubmitTransaction(std::string_view tx);
   void SetOnBatchAccepted(OnBatchAccepted cb) { on_accepted_ = std::move(cb); }
+  // Called when a batch is sealed (before the broadcast): for the simulator's
+  // integrity checker and latency figures.
+  void SetOnBatchSealed(OnBatchAccepted cb) { on_sealed_ = std::move(cb); }
 
   const WorkerStats& stats() const { return stats_; }
   const Messenger& messenger() const { return messenger_; }
@@ -90,6 +94,7 @@ class Worker {
   const Parameters& params_;
   const AuthorityIndex self_;
   const WorkerId id_;
+  const ByzantineBehavior byzantine_;
   Messenger messenger_;
   QuorumWaiter quorum_waiter_;
   BatchSynchronizer synchronizer_;
@@ -102,6 +107,7 @@ class Worker {
   uint64_t next_batch_id_ = 0;
   Round cleanup_round_ = 0;
   OnBatchAccepted on_accepted_;
+  OnBatchAccepted on_sealed_;
   WorkerStats stats_;
 };
 

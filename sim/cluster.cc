@@ -1,0 +1,126 @@
+#include "sim/cluster.h"
+
+#include "glog/logging.h"
+
+namespace narwhal::sim {
+
+Cluster::Cluster(ClusterOptions options, StoreFactory store_factory, Observers observers)
+    : options_(std::move(options)),
+      store_factory_(std::move(store_factory)),
+      observers_(std::move(observers)) {
+  CHECK_GE(options_.nodes, 1u);
+  network_ = std::make_unique<Network>(&scheduler_, Random::DeriveSeed(options_.seed, "network"),
+                                       options_.network);
+  std::vector<PublicKey> keys;
+  std::vector<uint64_t> stakes = options_.stakes;
+  if (stakes.empty()) stakes.assign(options_.nodes, 1);
+  CHECK_EQ(stakes.size(), options_.nodes);
+  nodes_.resize(options_.nodes);
+  for (AuthorityIndex a = 0; a < options_.nodes; ++a) {
+    std::array<uint8_t, 32> seed{};
+    uint64_t s = Random::DeriveSeed(options_.seed, absl::StrCat("key", a));
+    for (int i = 0; i < 8; ++i) seed[i] = static_cast<uint8_t>(s >> (8 * i));
+    seed[8] = static_cast<uint8_t>(a);
+    nodes_[a].key = KeyPair::FromSeed(options_.scheme, seed);
+    keys.push_back(nodes_[a].key.public_key);
+    for (uint32_t r = 0; r <= options_.workers; ++r) nodes_[a].stores.push_back(store_factory_());
+    nodes_[a].roles.resize(options_.workers + 1);
+  }
+  committee_ = Committee::ForTest(keys, stakes, options_.workers);
+}
+
+Cluster::~Cluster() {
+  for (auto& n : nodes_) {
+    n.primary.reset();
+    n.workers.clear();
+  }
+}
+
+Env Cluster::MakeEnv(AuthorityIndex a, uint32_t role) {
+  Node& n = nodes_[a];
+  Role& r = n.roles[role];
+  const uint64_t node_id = (uint64_t{a} << 16) | role;
+  // One NodeTimers per role for the whole run: callbacks scheduled before a
+  // crash still point at it and must find the bumped epoch, not freed memory.
+  if (!r.timers) r.timers = std::make_unique<NodeTimers>(&scheduler_, node_id);
+  r.random = std::make_unique<Random>(
+      Random::DeriveSeed(Random::DeriveSeed(options_.seed, node_id), uint64_t(n.incarnation)));
+  const Endpoint self = role == 0 ? Endpoint::Primary(a) : Endpoint::Worker(a, role - 1);
+  r.transport = std::make_unique<SimTransport>(network_.get(), self, options_.nodes, options_.workers);
+  return Env{&scheduler_, r.timers.get(), r.random.get(), r.transport.get(), n.stores[role].get()};
+}
+
+void Cluster::Boot(AuthorityIndex a) {
+  Node& n = nodes_[a];
+  ByzantineBehavior byz;
+  if (auto it = options_.byzantine.find(a); it != options_.byzantine.end()) byz = it->second;
+  for (WorkerId w = 0; w < options_.workers; ++w) {
+    Env env = MakeEnv(a, w + 1);
+    auto worker = std::make_unique<Worker>(env, committee_, options_.params, a, w, byz);
+    worker->SetOnBatchAccepted([this, a, w](const BatchAccepted& b) {
+      if (observers_.on_batch_accepted) observers_.on_batch_accepted(a, w, b);
+    });
+    worker->SetOnBatchSealed([this, a, w](const BatchAccepted& b) {
+      if (observers_.on_batch_sealed) observers_.on_batch_sealed(a, w, b);
+    });
+    n.workers.push_back(std::move(worker));
+  }
+  PrimaryHooks hooks;
+  hooks.on_commit = [this, a](const CommittedSubDag& sub) {
+    TraceHash& t = scheduler_.trace();
+    t.Mix(0xC0FFEE ^ a);
+    t.Mix(sub.index);
+    t.MixBytes(sub.leader->digest.ToBytes());
+    if (observers_.on_commit) observers_.on_commit(a, sub);
+  };
+  hooks.on_certificate_accepted = [this, a](const CertificatePtr& c) {
+    if (observers_.on_certificate) observers_.on_certificate(a, c);
+  };
+  hooks.on_own_batch = [this, a](const Digest& d, TimeUs t) {
+    if (observers_.on_own_batch) observers_.on_own_batch(a, d, t);
+  };
+  Env env = MakeEnv(a, 0);
+  n.primary = std::make_unique<Primary>(env, committee_, options_.params, a, n.key, options_.scheme,
+                                        std::move(hooks), byz, options_.consensus);
+  absl::Status s = n.primary->Start();
+  CHECK(s.ok()) << "authority " << a << " failed to start: " << s;
+  n.up = true;
+}
+
+void Cluster::Start() {
+  for (AuthorityIndex a = 0; a < options_.nodes; ++a) Boot(a);
+}
+
+void Cluster::Crash(AuthorityIndex a) {
+  Node& n = nodes_[a];
+  if (!n.up) return;
+  network_->SetDown(a, true);
+  n.primary.reset();
+  n.workers.clear();
+  for (Role& r : n.roles) {
+    r.timers->Crash();
+    r.transport.reset();
+  }
+  n.up = false;
+}
+
+void Cluster::Restart(AuthorityIndex a) {
+  Node& n = nodes_[a];
+  if (n.up) return;
+  ++n.incarnation;
+  network_->SetDown(a, false);
+  Boot(a);
+}
+
+void Cluster::Pause(AuthorityIndex a) {
+  for (Role& r : nodes_[a].roles) r.timers->Pause();
+  // Frames to a paused node are lost like to a crashed one; its state stays.
+  network_->SetDown(a, true);
+}
+
+void Cluster::Resume(AuthorityIndex a) {
+  network_->SetDown(a, false);
+  for (Role& r : nodes_[a].roles) r.timers->Resume();
+}
+
+}  // namespace narwhal::sim

@@ -1,0 +1,109 @@
+// A whole committee in one process: for each authority a primary and its
+// workers, each with its own timers, seeded generator, simulated transport
+// and store, all on one Scheduler. Crash() throws away a node's reactors and
+// everything in memory (timers, frames in flight to it) but keeps its
+// stores; Restart() builds fresh reactors on those stores.
+#ifndef NARWHAL_SIM_CLUSTER_H_
+#define NARWHAL_SIM_CLUSTER_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "core/byzantine.h"
+#include "core/committee.h"
+#include "core/consensus/consensus.h"
+#include "core/crypto.h"
+#include "core/parameters.h"
+#include "core/primary/primary.h"
+#include "core/store/store.h"
+#include "core/worker/worker.h"
+#include "sim/network.h"
+#include "sim/scheduler.h"
+#include "transport_sim/sim_transport.h"
+
+namespace narwhal::sim {
+
+enum class StoreKind { kMemory, kSqliteMemory };
+
+struct ClusterOptions {
+  uint64_t seed = 1;
+  size_t nodes = 4;
+  uint32_t workers = 1;
+  std::vector<uint64_t> stakes;  // empty: 1 each
+  Parameters params;
+  NetworkOptions network;
+  SignatureScheme scheme = SignatureScheme::kEd25519;
+  StoreKind store = StoreKind::kMemory;
+  std::map<AuthorityIndex, ByzantineBehavior> byzantine;
+  ConsensusOptions consensus;
+};
+
+// Factory for stores, so the simulator can use SQLite without core/ or this
+// file depending on it.
+using StoreFactory = std::function<std::unique_ptr<Store>()>;
+
+class Cluster {
+ public:
+  struct Observers {
+    std::function<void(AuthorityIndex, const CommittedSubDag&)> on_commit;
+    std::function<void(AuthorityIndex, const CertificatePtr&)> on_certificate;
+    std::function<void(AuthorityIndex, WorkerId, const BatchAccepted&)> on_batch_accepted;
+    std::function<void(AuthorityIndex, WorkerId, const BatchAccepted&)> on_batch_sealed;
+    std::function<void(AuthorityIndex, const Digest&, TimeUs)> on_own_batch;
+  };
+
+  Cluster(ClusterOptions options, StoreFactory store_factory, Observers observers);
+  ~Cluster();
+
+  // Builds and starts every node.
+  void Start();
+  void Crash(AuthorityIndex a);
+  void Restart(AuthorityIndex a);
+  bool IsUp(AuthorityIndex a) const { return nodes_[a].up; }
+  // Pause: the node's timers and deliveries are held (a long GC pause).
+  void Pause(AuthorityIndex a);
+  void Resume(AuthorityIndex a);
+
+  Scheduler& scheduler() { return scheduler_; }
+  Network& network() { return *network_; }
+  const Committee& committee() const { return committee_; }
+  const ClusterOptions& options() const { return options_; }
+  Primary* primary(AuthorityIndex a) { return nodes_[a].primary.get(); }
+  Worker* worker(AuthorityIndex a, WorkerId w) { return nodes_[a].workers[w].get(); }
+  Store* primary_store(AuthorityIndex a) { return nodes_[a].stores[0].get(); }
+  Store* worker_store(AuthorityIndex a, WorkerId w) { return nodes_[a].stores[w + 1].get(); }
+  bool IsByzantine(AuthorityIndex a) const { return options_.byzantine.contains(a); }
+  int restarts(AuthorityIndex a) const { return nodes_[a].incarnation; }
+
+ private:
+  struct Role {
+    std::unique_ptr<NodeTimers> timers;
+    std::unique_ptr<Random> random;
+    std::unique_ptr<SimTransport> transport;
+  };
+  struct Node {
+    bool up = false;
+    int incarnation = 0;
+    KeyPair key;
+    std::vector<std::unique_ptr<Store>> stores;  // [0] primary, [1+w] workers
+    std::vector<Role> roles;                     // same indexing
+    std::unique_ptr<Primary> primary;
+    std::vector<std::unique_ptr<Worker>> workers;
+  };
+  void Boot(AuthorityIndex a);
+  Env MakeEnv(AuthorityIndex a, uint32_t role);
+
+  ClusterOptions options_;
+  StoreFactory store_factory_;
+  Observers observers_;
+  Scheduler scheduler_;
+  std::unique_ptr<Network> network_;
+  Committee committee_;
+  std::vector<Node> nodes_;
+};
+
+}  // namespace narwhal::sim
+
+#endif  // NARWHAL_SIM_CLUSTER_H_
