@@ -1,0 +1,171 @@
+#include "node/ingress.h"
+
+#include <optional>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+
+namespace narwhal::node {
+
+absl::StatusOr<std::unique_ptr<Ingress>> Ingress::Create(void* context, EventLoop& loop,
+                                                         Worker& worker, IngressOptions options) {
+  auto socket = ZmqSocket::Create(context, ZMQ_ROUTER);
+  if (!socket.ok()) return socket.status();
+  for (auto [opt, value] : {std::pair{ZMQ_ROUTER_MANDATORY, 1},
+                            std::pair{ZMQ_RCVHWM, options.receive_hwm_messages},
+                            std::pair{ZMQ_SNDHWM, options.send_hwm_messages}}) {
+    if (absl::Status s = socket->SetInt(opt, value); !s.ok()) return s;
+  }
+  if (absl::Status s = socket->Bind(options.address); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("transactions_address ", options.address, ": ", s.message()));
+  }
+  auto ingress = std::unique_ptr<Ingress>(new Ingress(loop, worker, *std::move(socket)));
+  ingress->messages_per_wakeup_max_ = options.messages_per_wakeup_max;
+  return ingress;
+}
+
+Ingress::Ingress(EventLoop& loop, Worker& worker, ZmqSocket socket)
+    : loop_(loop), worker_(worker), socket_(std::move(socket)) {
+  worker_.SetOnBatchAccepted([this](const BatchAccepted& a) { OnBatchAccepted(a); });
+  watch_id_ = loop_.Watch(zmq::socket_ref(zmq::from_handle, socket_.handle()), [this] { OnReadable(); });
+}
+
+Ingress::~Ingress() {
+  worker_.SetOnBatchAccepted(nullptr);
+  loop_.Unwatch(watch_id_);
+}
+
+void Ingress::OnReadable() {
+  for (int i = 0; i < messages_per_wakeup_max_; ++i) {
+    auto msg = socket_.Receive();
+    if (!msg.ok()) {
+      LOG(WARNING) << "ingress receive: " << msg.status();
+      return;
+    }
+    if (!msg->has_value()) return;
+    const auto& parts = **msg;
+    if (parts.size() != 2) {
+      ++stats_.malformed;
+      LOG_EVERY_N(WARNING, 100) << "ingress: dropped a message of " << parts.size()
+                                << " parts (want identity + payload)";
+      continue;
+    }
+    Handle(parts[0], parts[1]);
+  }
+}
+
+void Ingress::Handle(const std::string& identity, const std::string& payload) {
+  client::IngressRequest request;
+  client::IngressMessage out;
+  if (!request.ParseFromString(payload) || !request.has_submit()) {
+    ++stats_.malformed;
+    out.set_error("cannot parse an IngressRequest with a submit");
+    SendTo(identity, out);
+    return;
+  }
+  const client::SubmitRequest& submit = request.submit();
+  if (submit.transactions_size() > kTransactionsPerRequestMax) {
+    ++stats_.malformed;
+    out.set_error(absl::StrCat("at most ", kTransactionsPerRequestMax, " transactions per request"));
+    SendTo(identity, out);
+    return;
+  }
+  ++stats_.requests;
+  client::SubmitReply* reply = out.mutable_reply();
+  reply->set_request_id(submit.request_id());
+  client::SubmitRange* run = nullptr;
+  // Key in pending_ of the current run of sequenced transactions.
+  std::optional<uint64_t> pending_key;
+  for (int i = 0; i < submit.transactions_size(); ++i) {
+    absl::StatusOr<uint64_t> seq = worker_.SubmitTransaction(submit.transactions(i));
+    client::Refusal refusal = client::NOT_REFUSED;
+    if (!seq.ok()) {
+      // The worker refuses with ResourceExhausted when it holds
+      // max_pending_bytes, InvalidArgument for an oversized or empty one.
+      refusal = seq.status().code() == absl::StatusCode::kResourceExhausted ? client::BACKPRESSURE
+                : !submit.transactions(i).empty()                            ? client::OVERSIZED
+                                                                             : client::INVALID;
+    }
+    // Seqs of one request are consecutive unless a refusal intervenes,
+    // because nothing else runs on the loop between two submits.
+    const bool extends = run != nullptr && run->refusal() == refusal &&
+                         (refusal != client::NOT_REFUSED || *seq == run->first_seq() + run->count()) &&
+                         (refusal == client::NOT_REFUSED ||
+                          run->reason() == std::string(seq.status().message()));
+    if (extends) {
+      run->set_count(run->count() + 1);
+    } else {
+      run = reply->add_ranges();
+      run->set_first(i);
+      run->set_count(1);
+      run->set_refusal(refusal);
+      if (refusal == client::NOT_REFUSED) {
+        run->set_first_seq(*seq);
+      } else {
+        run->set_reason(std::string(seq.status().message()));
+      }
+    }
+    if (refusal == client::NOT_REFUSED) {
+      ++stats_.transactions_sequenced;
+      if (extends && pending_key.has_value()) {
+        ++pending_[*pending_key].count;
+      } else {
+        pending_key = *seq;
+        pending_[*seq] = Pending{identity, submit.request_id(), static_cast<uint32_t>(i), 1};
+      }
+    } else {
+      ++stats_.transactions_refused;
+      pending_key.reset();
+    }
+  }
+  SendTo(identity, out);
+}
+
+void Ingress::OnBatchAccepted(const BatchAccepted& accepted) {
+  const uint64_t begin = accepted.first_tx_seq;
+  const uint64_t end = begin + accepted.tx_count;
+  // The range holding `begin` may start before it (a request that spans
+  // two batches, whose first part was accepted already). Collect first:
+  // btree_map iterators do not survive inserts and erases.
+  std::vector<std::pair<uint64_t, Pending>> hits;
+  auto it = pending_.upper_bound(begin);
+  if (it != pending_.begin()) --it;
+  for (; it != pending_.end() && it->first < end; ++it) {
+    if (it->first + it->second.count > begin) hits.push_back(*it);
+  }
+  for (const auto& [range_begin, p] : hits) {
+    const uint64_t range_end = range_begin + p.count;
+    pending_.erase(range_begin);
+    // Keep what lies outside [begin, end).
+    if (range_begin < begin) {
+      pending_[range_begin] = Pending{p.identity, p.request_id, p.first, uint32_t(begin - range_begin)};
+    }
+    if (range_end > end) {
+      const uint32_t skip = uint32_t(end - range_begin);
+      pending_[end] = Pending{p.identity, p.request_id, p.first + skip, p.count - skip};
+    }
+    const uint64_t lo = std::max(begin, range_begin), hi = std::min(end, range_end);
+    client::IngressMessage out;
+    client::Accepted* a = out.mutable_accepted();
+    a->set_request_id(p.request_id);
+    a->set_first(p.first + uint32_t(lo - range_begin));
+    a->set_count(uint32_t(hi - lo));
+    a->set_first_seq(lo);
+    a->set_batch_digest(accepted.digest.ToBytes());
+    stats_.transactions_accepted += hi - lo;
+    SendTo(p.identity, out);
+  }
+}
+
+void Ingress::SendTo(const std::string& identity, const client::IngressMessage& message) {
+  const std::string payload = message.SerializeAsString();
+  auto sent = socket_.Send({identity, payload});
+  if (!sent.ok() || !*sent) {
+    ++stats_.replies_dropped;
+    LOG_EVERY_N(WARNING, 1000) << "ingress: a reply to a client was dropped ("
+                               << (sent.ok() ? "queue full" : sent.status().ToString()) << ")";
+  }
+}
+
+}  // namespace narwhal::node

@@ -1,0 +1,318 @@
+#include "node/node_config.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "glog/logging.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace narwhal::node {
+namespace {
+
+absl::Status FileError(const std::string& path, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(path, ": ", what));
+}
+
+// protobuf's JSON parser: its error text names the offending field.
+absl::Status ParseJson(const std::string& path, const std::string& text,
+                       google::protobuf::Message* message) {
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  auto st = google::protobuf::util::JsonStringToMessage(text, message, options);
+  if (!st.ok()) {
+    std::string why(st.message().data(), st.message().size());
+    return FileError(path, absl::StrCat("invalid JSON for ", message->GetDescriptor()->name(),
+                                        ": ", why));
+  }
+  return absl::OkStatus();
+}
+
+// "host:port" with a port in 1..65535.
+absl::Status CheckAddress(absl::string_view address) {
+  if (address.empty()) return absl::InvalidArgumentError("missing (host:port)");
+  if (absl::StrContains(address, "://")) return absl::OkStatus();  // ipc://, tcp://...
+  size_t colon = address.rfind(':');
+  int port = 0;
+  if (colon == absl::string_view::npos || colon == 0 ||
+      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port <= 0 || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", address, "\" is not host:port"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> DecodeCurveKey(absl::string_view z85) {
+  if (z85.size() != kCurveKeyZ85Chars) {
+    return absl::InvalidArgumentError(absl::StrCat("must be ", kCurveKeyZ85Chars,
+                                                   " Z85 characters (a 32-byte Curve key), got ",
+                                                   z85.size()));
+  }
+  auto raw = Z85Decode(std::string(z85));
+  if (!raw.ok()) return absl::InvalidArgumentError(absl::StrCat("not Z85: ", raw.status().message()));
+  return raw;
+}
+
+absl::StatusOr<std::array<uint8_t, 32>> DecodeSeed(absl::string_view hex) {
+  auto raw = HexDecode(std::string(hex));
+  if (!raw.ok()) return absl::InvalidArgumentError(absl::StrCat("not hex: ", raw.status().message()));
+  if (raw->size() != 32) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "must be 32 bytes (64 hex digits), got ", raw->size(), " bytes (", hex.size(), " digits)"));
+  }
+  std::array<uint8_t, 32> seed{};
+  std::memcpy(seed.data(), raw->data(), 32);
+  return seed;
+}
+
+absl::Status ReadUrandom(void* out, size_t n) {
+  std::ifstream in("/dev/urandom", std::ios::binary);
+  if (!in || !in.read(static_cast<char*>(out), n)) {
+    return absl::UnavailableError("cannot read /dev/urandom");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    int err = errno;
+    if (err == ENOENT) return absl::NotFoundError(absl::StrCat(path, ": no such file"));
+    return absl::PermissionDeniedError(absl::StrCat(path, ": cannot open: ", std::strerror(err)));
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+absl::Status WriteFile(const std::string& path, const std::string& content, int mode) {
+  const std::string tmp = absl::StrCat(path, ".tmp.", getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, mode);
+  if (fd < 0) return absl::PermissionDeniedError(absl::StrCat(path, ": cannot create: ", std::strerror(errno)));
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      return absl::InternalError(absl::StrCat(path, ": write failed: ", std::strerror(errno)));
+    }
+    done += n;
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    return absl::InternalError(absl::StrCat(path, ": fsync/close failed: ", std::strerror(errno)));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat(path, ": rename failed: ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LoadedConfig> LoadConfig(const std::string& path) {
+  LoadedConfig out;
+  out.path = path;
+  auto text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  if (absl::Status s = ParseJson(path, *text, &out.proto); !s.ok()) return s;
+  if (!out.proto.has_committee()) return FileError(path, "committee: missing");
+  auto committee = Committee::FromProto(out.proto.committee());
+  if (!committee.ok()) return FileError(path, committee.status().message());
+  out.committee = *std::move(committee);
+  auto params = Parameters::FromProto(out.proto.parameters());
+  if (!params.ok()) return FileError(path, params.status().message());
+  out.parameters = *std::move(params);
+
+  std::set<std::string> seen;
+  auto check = [&](const std::string& where, const std::string& address) -> absl::Status {
+    if (absl::Status s = CheckAddress(address); !s.ok()) {
+      return FileError(path, absl::StrCat(where, ": ", s.message()));
+    }
+    if (!seen.insert(address).second) {
+      return FileError(path, absl::StrCat(where, ": \"", address, "\" is used twice"));
+    }
+    return absl::OkStatus();
+  };
+  for (int i = 0; i < out.proto.committee().authorities_size(); ++i) {
+    const auto& a = out.proto.committee().authorities(i);
+    const std::string where = absl::StrCat("committee.authorities[", i, "]");
+    if (auto s = check(where + ".primary_address", a.primary_address()); !s.ok()) return s;
+    if (auto s = check(where + ".output_address", a.output_address()); !s.ok()) return s;
+    for (int w = 0; w < a.workers_size(); ++w) {
+      const std::string wwhere = absl::StrCat(where, ".workers[", w, "]");
+      if (auto s = check(wwhere + ".address", a.workers(w).address()); !s.ok()) return s;
+      if (auto s = check(wwhere + ".transactions_address", a.workers(w).transactions_address());
+          !s.ok()) {
+        return s;
+      }
+    }
+    auto key = DecodeCurveKey(a.network_key());
+    if (!key.ok()) return FileError(path, absl::StrCat(where, ".network_key: ", key.status().message()));
+    for (const auto& [other, other_key] : out.curve_public_keys) {
+      if (other_key == *key) {
+        return FileError(path, absl::StrCat(where, ".network_key: same key as authorities[", other, "]"));
+      }
+    }
+    out.curve_public_keys[i] = *std::move(key);
+  }
+  return out;
+}
+
+absl::StatusOr<NodeKeys> LoadKeys(const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  KeyFile file;
+  if (absl::Status s = ParseJson(path, *text, &file); !s.ok()) return s;
+  NodeKeys keys;
+  keys.path = path;
+  auto seed = DecodeSeed(file.ed25519_seed());
+  if (!seed.ok()) return FileError(path, absl::StrCat("ed25519_seed: ", seed.status().message()));
+  keys.signing = KeyPair::FromSeed(SignatureScheme::kEd25519, *seed);
+  if (!file.ed25519_public_key().empty()) {
+    auto pub = PublicKeyFromHex(file.ed25519_public_key());
+    if (!pub.ok()) return FileError(path, absl::StrCat("ed25519_public_key: ", pub.status().message()));
+    if (*pub != keys.signing.public_key) {
+      return FileError(path, "ed25519_public_key: does not match the key derived from ed25519_seed");
+    }
+  }
+  auto secret = DecodeCurveKey(file.curve_secret_key());
+  if (!secret.ok()) return FileError(path, absl::StrCat("curve_secret_key: ", secret.status().message()));
+  auto derived = CurvePublicFromSecret(*secret);
+  if (!derived.ok()) return FileError(path, absl::StrCat("curve_secret_key: ", derived.status().message()));
+  keys.curve.secret_key = *secret;
+  keys.curve.public_key = *derived;
+  if (!file.curve_public_key().empty()) {
+    auto pub = DecodeCurveKey(file.curve_public_key());
+    if (!pub.ok()) return FileError(path, absl::StrCat("curve_public_key: ", pub.status().message()));
+    if (*pub != *derived) {
+      return FileError(path, "curve_public_key: does not match the key derived from curve_secret_key");
+    }
+  }
+  return keys;
+}
+
+absl::Status CheckKeysMatch(const LoadedConfig& config, const NodeKeys& keys, int64_t authority) {
+  const int64_t n = config.committee.size();
+  if (authority < 0 || authority >= n) {
+    return absl::InvalidArgumentError(absl::StrCat("--authority ", authority, ": out of range, ",
+                                                   config.path, " has ", n, " authorities (0..",
+                                                   n - 1, ")"));
+  }
+  const auto& entry = config.committee.authority(authority);
+  if (entry.public_key != keys.signing.public_key) {
+    return FileError(keys.path, absl::StrCat("ed25519 key is not committee.authorities[", authority,
+                                             "].public_key of ", config.path));
+  }
+  if (config.curve_public_keys.at(authority) != keys.curve.public_key) {
+    return FileError(keys.path, absl::StrCat("curve key is not committee.authorities[", authority,
+                                             "].network_key of ", config.path));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RoleSpec> ParseRole(const std::string& role, const LoadedConfig& config,
+                                   AuthorityIndex authority) {
+  RoleSpec spec;
+  const uint32_t workers = config.committee.workers_per_authority();
+  if (role == "primary") {
+    spec.primary = true;
+    return spec;
+  }
+  if (role == "all") {
+    spec.primary = true;
+    for (WorkerId w = 0; w < workers; ++w) spec.workers.push_back(w);
+    return spec;
+  }
+  if (absl::StartsWith(role, "worker:")) {
+    int64_t k = -1;
+    if (!absl::SimpleAtoi(role.substr(7), &k)) {
+      return absl::InvalidArgumentError(absl::StrCat("--role ", role, ": worker id is not a number"));
+    }
+    if (k < 0 || k >= workers) {
+      return absl::InvalidArgumentError(absl::StrCat("--role ", role, ": out of range, authority ",
+                                                     authority, " has ", workers, " worker(s) (0..",
+                                                     workers - 1, ") in ", config.path));
+    }
+    spec.workers.push_back(static_cast<WorkerId>(k));
+    return spec;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("--role ", role, ": must be primary, worker:K or all"));
+}
+
+absl::StatusOr<KeyFile> GenerateKeyFile() {
+  std::array<uint8_t, 32> seed{};
+  if (absl::Status s = ReadUrandom(seed.data(), seed.size()); !s.ok()) return s;
+  KeyPair kp = KeyPair::FromSeed(SignatureScheme::kEd25519, seed);
+  auto curve = GenerateCurveKeyPair();
+  if (!curve.ok()) return curve.status();
+  KeyFile file;
+  file.set_ed25519_seed(HexEncode(std::string_view(reinterpret_cast<const char*>(seed.data()), 32)));
+  file.set_ed25519_public_key(PublicKeyHex(kp.public_key));
+  auto secret = Z85Encode(curve->secret_key);
+  auto pub = Z85Encode(curve->public_key);
+  if (!secret.ok()) return secret.status();
+  if (!pub.ok()) return pub.status();
+  file.set_curve_secret_key(*secret);
+  file.set_curve_public_key(*pub);
+  return file;
+}
+
+absl::StatusOr<config::NodeConfig> MakeCommittee(const CommitteeSpec& spec) {
+  if (spec.nodes < 1) return absl::InvalidArgumentError("--nodes: must be at least 1");
+  if (spec.workers < 1) return absl::InvalidArgumentError("--workers: must be at least 1");
+  const int per = PortsPerAuthority(spec.workers);
+  if (spec.base_port < 1 || spec.base_port + spec.nodes * per - 1 > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("--base_port: ", spec.base_port, " + ",
+                                                   spec.nodes * per, " ports does not fit in 1..65535"));
+  }
+  if (!spec.hosts.empty() && spec.hosts.size() != 1 && spec.hosts.size() != size_t(spec.nodes)) {
+    return absl::InvalidArgumentError(absl::StrCat("--hosts: give 1 or ", spec.nodes, " hosts, got ",
+                                                   spec.hosts.size()));
+  }
+  if (spec.keys.size() != size_t(spec.nodes)) {
+    return absl::InvalidArgumentError("one key file per authority is needed");
+  }
+  config::NodeConfig out;
+  for (int i = 0; i < spec.nodes; ++i) {
+    const std::string host = spec.hosts.empty() ? "127.0.0.1"
+                             : spec.hosts.size() == 1 ? spec.hosts[0] : spec.hosts[i];
+    int port = spec.base_port + i * per;
+    auto* a = out.mutable_committee()->add_authorities();
+    a->set_public_key(spec.keys[i].ed25519_public_key());
+    a->set_network_key(spec.keys[i].curve_public_key());
+    a->set_stake(1);
+    a->set_primary_address(absl::StrCat(host, ":", port++));
+    a->set_output_address(absl::StrCat(host, ":", port++));
+    for (int w = 0; w < spec.workers; ++w) {
+      auto* wi = a->add_workers();
+      wi->set_address(absl::StrCat(host, ":", port++));
+      wi->set_transactions_address(absl::StrCat(host, ":", port++));
+    }
+  }
+  *out.mutable_parameters() = spec.parameters;
+  return out;
+}
+
+std::string ToJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string out;
+  auto st = google::protobuf::util::MessageToJsonString(message, &out, options);
+  CHECK(st.ok()) << std::string(st.message().data(), st.message().size());
+  return out;
+}
+
+}  // namespace narwhal::node

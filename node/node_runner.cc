@@ -1,0 +1,312 @@
+#include "node/node_runner.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "core/primary/primary.h"
+#include "core/worker/worker.h"
+#include "glog/logging.h"
+#include "node/batch_fetcher.h"
+#include "node/ingress.h"
+#include "node/node_config.h"
+#include "node/output_server.h"
+#include "node/shared_transport.h"
+#include "store_sqlite/sqlite_store.h"
+#include "transport_zmq/event_loop.h"
+#include "transport_zmq/zap_authenticator.h"
+#include "transport_zmq/zmq_transport.h"
+
+namespace narwhal::node {
+namespace {
+
+std::atomic<EventLoop*> g_loop{nullptr};
+
+void OnSignal(int) {
+  if (EventLoop* loop = g_loop.load()) loop->Stop();
+}
+
+absl::StatusOr<uint64_t> UrandomSeed() {
+  uint64_t seed = 0;
+  std::ifstream in("/dev/urandom", std::ios::binary);
+  if (!in || !in.read(reinterpret_cast<char*>(&seed), sizeof(seed))) {
+    return absl::UnavailableError("cannot read /dev/urandom");
+  }
+  return seed;
+}
+
+absl::Status EnsureDirectory(const std::string& dir) {
+  if (dir.empty()) return absl::InvalidArgumentError("--store: missing (a directory)");
+  struct stat st;
+  if (::stat(dir.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) return absl::InvalidArgumentError(absl::StrCat("--store ", dir, ": not a directory"));
+    return absl::OkStatus();
+  }
+  if (::mkdir(dir.c_str(), 0755) != 0) {
+    return absl::PermissionDeniedError(absl::StrCat("--store ", dir, ": cannot create: ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+struct PrimaryRole {
+  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<ZmqTransport> transport;
+  std::unique_ptr<SharedTransport> shared;
+  std::unique_ptr<Random> random;
+  std::unique_ptr<Random> fetcher_random;
+  std::unique_ptr<BatchFetcher> fetcher;
+  std::unique_ptr<OutputServer> output;
+  std::unique_ptr<Primary> primary;
+
+  ~PrimaryRole() {
+    // Hooks point at the output server: the primary goes first.
+    primary.reset();
+    output.reset();
+    fetcher.reset();
+    shared.reset();
+    transport.reset();
+    store.reset();
+  }
+};
+
+struct WorkerRole {
+  WorkerId id = 0;
+  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<ZmqTransport> transport;
+  std::unique_ptr<Random> random;
+  std::unique_ptr<Worker> worker;
+  std::unique_ptr<Ingress> ingress;
+
+  ~WorkerRole() {
+    ingress.reset();
+    worker.reset();
+    transport.reset();
+    store.reset();
+  }
+};
+
+class NodeProcess {
+ public:
+  NodeProcess(LoadedConfig config, NodeKeys keys, AuthorityIndex authority, RoleSpec roles,
+              RunOptions options)
+      : config_(std::move(config)),
+        keys_(std::move(keys)),
+        self_(authority),
+        roles_(std::move(roles)),
+        options_(std::move(options)) {}
+
+  ~NodeProcess() {
+    g_loop.store(nullptr);
+    if (stats_timer_ != 0 && loop_) loop_->Cancel(stats_timer_);
+    workers_.clear();
+    primary_.reset();
+    zap_.reset();
+  }
+
+  absl::Status Start();
+  void Run() { loop_->Run(); }
+
+ private:
+  absl::StatusOr<std::unique_ptr<ZmqTransport>> MakeTransport(Endpoint self);
+  absl::StatusOr<std::unique_ptr<SqliteStore>> OpenStore(const std::string& name, int page_size);
+  absl::Status StartPrimary();
+  absl::Status StartWorker(WorkerId id);
+  void LogStats();
+
+  const LoadedConfig config_;
+  const NodeKeys keys_;
+  const AuthorityIndex self_;
+  const RoleSpec roles_;
+  const RunOptions options_;
+  // Context first: destroyed after every socket.
+  zmq::context_t context_;
+  std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<ZapAuthenticator> zap_;
+  std::unique_ptr<PrimaryRole> primary_;
+  std::vector<std::unique_ptr<WorkerRole>> workers_;
+  TimerId stats_timer_ = 0;
+};
+
+absl::Status NodeProcess::Start() {
+  auto loop = EventLoop::Create();
+  if (!loop.ok()) return loop.status();
+  loop_ = *std::move(loop);
+  auto zap = ZapAuthenticator::Create(context_, *loop_, config_.curve_public_keys);
+  if (!zap.ok()) return zap.status();
+  zap_ = *std::move(zap);
+  if (roles_.primary) {
+    if (absl::Status s = StartPrimary(); !s.ok()) return s;
+  }
+  for (WorkerId w : roles_.workers) {
+    if (absl::Status s = StartWorker(w); !s.ok()) return s;
+  }
+  g_loop.store(loop_.get());
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = OnSignal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  if (options_.stats_interval_s > 0) {
+    stats_timer_ = loop_->Schedule(options_.stats_interval_s * kSecondUs, [this] { LogStats(); });
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<ZmqTransport>> NodeProcess::MakeTransport(Endpoint self) {
+  absl::btree_map<Endpoint, std::string> addresses;
+  for (AuthorityIndex a = 0; a < config_.committee.size(); ++a) {
+    const AuthorityEntry& e = config_.committee.authority(a);
+    addresses[Endpoint::Primary(a)] = e.primary_address;
+    for (WorkerId w = 0; w < e.workers.size(); ++w) addresses[Endpoint::Worker(a, w)] = e.workers[w].address();
+  }
+  ZmqTransportOptions options;
+  options.curve = ZmqCurveOptions{keys_.curve, config_.curve_public_keys, zap_.get()};
+  auto t = ZmqTransport::Create(context_, *loop_, self, std::move(addresses), options);
+  if (!t.ok()) return absl::Status(t.status().code(), absl::StrCat(self.ToString(), ": ", t.status().message()));
+  return t;
+}
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> NodeProcess::OpenStore(const std::string& name,
+                                                                     int page_size) {
+  SqliteOptions options;
+  options.synchronous = config_.parameters.sqlite_synchronous;
+  options.page_size_bytes = page_size;
+  return SqliteStore::Open(absl::StrCat(options_.store_dir, "/", name), options);
+}
+
+absl::Status NodeProcess::StartPrimary() {
+  auto role = std::make_unique<PrimaryRole>();
+  auto store = OpenStore("primary.db", 4096);
+  if (!store.ok()) return store.status();
+  role->store = *std::move(store);
+  auto transport = MakeTransport(Endpoint::Primary(self_));
+  if (!transport.ok()) return transport.status();
+  role->transport = *std::move(transport);
+  role->shared = std::make_unique<SharedTransport>(role->transport.get());
+  auto seed = UrandomSeed();
+  if (!seed.ok()) return seed.status();
+  role->random = std::make_unique<Random>(*seed);
+  role->fetcher_random = std::make_unique<Random>(Random::DeriveSeed(*seed, "executor"));
+  const Parameters& params = config_.parameters;
+
+  Env fetcher_env{loop_.get(), loop_.get(), role->fetcher_random.get(), role->shared->side(),
+                  role->store.get()};
+  BatchFetcherOptions fetch_options;
+  fetch_options.retry_delay_us = params.sync_retry_delay_us;
+  role->fetcher = std::make_unique<BatchFetcher>(
+      fetcher_env, self_, MessengerOptions{params.retry, params.max_pending_requests_per_peer},
+      fetch_options);
+
+  OutputServerOptions out_options;
+  out_options.address = config_.committee.authority(self_).output_address;
+  out_options.max_transaction_size_bytes = params.max_transaction_size_bytes;
+  auto output = OutputServer::Create(context_.handle(), *loop_, role->store.get(),
+                                     role->fetcher.get(), out_options);
+  if (!output.ok()) return output.status();
+  role->output = *std::move(output);
+
+  OutputServer* out = role->output.get();
+  PrimaryHooks hooks;
+  hooks.on_commit = [out](const CommittedSubDag& sub) { out->OnCommit(sub); };
+  hooks.on_own_batch = [out](const Digest& d, TimeUs created) { out->OnOwnBatch(d, created); };
+  Env env{loop_.get(), loop_.get(), role->random.get(), role->shared->main(), role->store.get()};
+  role->primary = std::make_unique<Primary>(env, config_.committee, params, self_, keys_.signing,
+                                            SignatureScheme::kEd25519, std::move(hooks));
+  if (absl::Status s = role->primary->Start(); !s.ok()) return s;
+  LOG(INFO) << "primary of authority " << self_ << " started at "
+            << config_.committee.authority(self_).primary_address << ", output at "
+            << out_options.address << ", round " << role->primary->round() << ", next commit index "
+            << role->output->next_commit_index();
+  primary_ = std::move(role);
+  return absl::OkStatus();
+}
+
+absl::Status NodeProcess::StartWorker(WorkerId id) {
+  auto role = std::make_unique<WorkerRole>();
+  role->id = id;
+  // Large pages: a worker's store holds batches of up to batch_size_bytes.
+  auto store = OpenStore(absl::StrCat("worker-", id, ".db"), 65536);
+  if (!store.ok()) return store.status();
+  role->store = *std::move(store);
+  auto transport = MakeTransport(Endpoint::Worker(self_, id));
+  if (!transport.ok()) return transport.status();
+  role->transport = *std::move(transport);
+  auto seed = UrandomSeed();
+  if (!seed.ok()) return seed.status();
+  role->random = std::make_unique<Random>(*seed);
+  Env env{loop_.get(), loop_.get(), role->random.get(), role->transport.get(), role->store.get()};
+  role->worker = std::make_unique<Worker>(env, config_.committee, config_.parameters, self_, id);
+  IngressOptions ingress_options;
+  ingress_options.address = config_.committee.authority(self_).workers[id].transactions_address();
+  auto ingress = Ingress::Create(context_.handle(), *loop_, *role->worker, ingress_options);
+  if (!ingress.ok()) return ingress.status();
+  role->ingress = *std::move(ingress);
+  LOG(INFO) << "worker " << id << " of authority " << self_ << " started at "
+            << config_.committee.authority(self_).workers[id].address() << ", clients at "
+            << ingress_options.address;
+  workers_.push_back(std::move(role));
+  return absl::OkStatus();
+}
+
+void NodeProcess::LogStats() {
+  stats_timer_ = loop_->Schedule(options_.stats_interval_s * kSecondUs, [this] { LogStats(); });
+  if (primary_) {
+    const PrimaryStats& s = primary_->primary->stats();
+    const BatchFetcherStats& f = primary_->fetcher->stats();
+    const OutputServerStats& o = primary_->output->stats();
+    LOG(INFO) << "stats primary: round=" << primary_->primary->round()
+              << " last_committed_round=" << primary_->primary->last_committed_round()
+              << " headers=" << s.headers_proposed << " certificates=" << s.certificates_formed
+              << " sub_dags_committed=" << s.sub_dags_committed
+              << " next_commit_index=" << primary_->output->next_commit_index()
+              << " leader_timeouts=" << s.leader_timeouts << " dag_size=" << primary_->primary->dag_size()
+              << " | executor: requests=" << f.requests << " fetched=" << f.batches_fetched
+              << " missing=" << f.batches_missing << " unavailable=" << f.batches_unavailable
+              << " cache_mb=" << primary_->fetcher->cached_bytes() / (1 << 20)
+              << " | output: sent=" << o.sub_dags_sent << " subscriptions=" << o.subscriptions
+              << " blocked=" << o.sends_blocked;
+  }
+  for (const auto& w : workers_) {
+    const WorkerStats& s = w->worker->stats();
+    const IngressStats& i = w->ingress->stats();
+    LOG(INFO) << "stats worker " << w->id << ": sealed=" << s.batches_sealed
+              << " (size " << s.batches_sealed_by_size << ", delay " << s.batches_sealed_by_delay
+              << ") quorum=" << s.batches_quorum << " received=" << s.batches_received
+              << " served=" << s.batch_requests_served << " pending_bytes=" << w->worker->pending_bytes()
+              << " | ingress: requests=" << i.requests << " sequenced=" << i.transactions_sequenced
+              << " refused=" << i.transactions_refused << " accepted=" << i.transactions_accepted
+              << " dropped_replies=" << i.replies_dropped;
+  }
+}
+
+}  // namespace
+
+absl::Status RunNode(const RunOptions& options) {
+  // Check everything before starting anything.
+  if (options.config_path.empty()) return absl::InvalidArgumentError("--config: missing");
+  if (options.keys_path.empty()) return absl::InvalidArgumentError("--keys: missing");
+  auto config = LoadConfig(options.config_path);
+  if (!config.ok()) return config.status();
+  auto keys = LoadKeys(options.keys_path);
+  if (!keys.ok()) return keys.status();
+  if (absl::Status s = CheckKeysMatch(*config, *keys, options.authority); !s.ok()) return s;
+  const AuthorityIndex self = static_cast<AuthorityIndex>(options.authority);
+  auto roles = ParseRole(options.role, *config, self);
+  if (!roles.ok()) return roles.status();
+  if (absl::Status s = EnsureDirectory(options.store_dir); !s.ok()) return s;
+
+  NodeProcess process(*std::move(config), *std::move(keys), self, *std::move(roles), options);
+  if (absl::Status s = process.Start(); !s.ok()) return s;
+  LOG(INFO) << "authority " << self << " running (" << options.role << "); SIGINT/SIGTERM stops";
+  process.Run();
+  LOG(INFO) << "authority " << self << " stopping";
+  return absl::OkStatus();
+}
+
+}  // namespace narwhal::node

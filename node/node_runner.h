@@ -1,0 +1,36 @@
+// `narwhal_node run`: one process running the primary and/or workers of one
+// authority on one EventLoop thread. Each role has its own ZmqTransport
+// (CurveZMQ, one ZapAuthenticator for the process's context), its own
+// SqliteStore (DIR/primary.db, DIR/worker-K.db) and its own Random seeded
+// from /dev/urandom. The primary also runs the executor (BatchFetcher) and
+// the output stream (OutputServer); each worker its client Ingress.
+//
+// Everything that can be checked before starting is checked first (config,
+// keys, role, store directory), so a bad setup exits before any socket is
+// bound or any store is written.
+#ifndef NARWHAL_NODE_NODE_RUNNER_H_
+#define NARWHAL_NODE_NODE_RUNNER_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace narwhal::node {
+
+struct RunOptions {
+  std::string config_path;
+  std::string keys_path;
+  int64_t authority = -1;
+  std::string role = "all";
+  std::string store_dir;
+  // Log a line of statistics this often (0: never).
+  int stats_interval_s = 10;
+};
+
+// Runs until SIGINT or SIGTERM. A non-OK status means it could not start
+// (nothing was left half-started) or a fatal error stopped it.
+absl::Status RunNode(const RunOptions& options);
+
+}  // namespace narwhal::node
+
+#endif  // NARWHAL_NODE_NODE_RUNNER_H_
