@@ -1,0 +1,289 @@
+// The local benchmark, like the Narwhal reference's `fab local`: starts a
+// committee of narwhal_node processes on loopback (one process per primary
+// and per worker), drives load with benchmark transactions for
+// --duration_s, reads every authority's committed output, prints a human
+// summary and, as its last line, one JSON object with the figures. Stops
+// every process it started, also on failure (children die with it).
+//
+// Figures, as in the reference benchmark:
+//   consensus latency: batch creation (its worker sealed it) to commit, at
+//     the authority that created it;
+//   end-to-end latency: a sample transaction's submission to its commit (at
+//     authority 0);
+//   tps_consensus: committed transactions / (last commit - first batch
+//     creation); tps_e2e: committed transactions / (last commit - start of
+//     the load).
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "node/client_lib.h"
+#include "node/load.h"
+#include "node/local_cluster.h"
+
+ABSL_FLAG(int, nodes, 4, "authorities");
+ABSL_FLAG(int, workers, 1, "workers per authority");
+ABSL_FLAG(double, rate, 50000, "total offered load, transactions per second (split over workers)");
+ABSL_FLAG(int, tx_size, 512, "transaction size in bytes");
+ABSL_FLAG(double, duration_s, 20, "seconds of load");
+ABSL_FLAG(std::string, sqlite_synchronous, "NORMAL", "stores' synchronous mode: FULL or NORMAL");
+ABSL_FLAG(int64_t, batch_size_bytes, 500000, "parameters.batch_size_bytes");
+ABSL_FLAG(int64_t, max_batch_delay_ms, 200, "parameters.max_batch_delay_ms");
+ABSL_FLAG(int64_t, header_size, 1, "parameters.header_size (batch digests per header)");
+ABSL_FLAG(int64_t, max_header_delay_ms, 200, "parameters.max_header_delay_ms");
+ABSL_FLAG(int64_t, sample_every, 100, "every n-th transaction is a sample for e2e latency");
+ABSL_FLAG(double, drain_s, 15, "after the load, wait at most this long for the last commits");
+ABSL_FLAG(std::string, dir, "", "working directory (default: a fresh one under $TMPDIR or /tmp)");
+ABSL_FLAG(bool, keep, false, "keep the working directory (logs, stores)");
+ABSL_FLAG(std::string, node_binary, "", "narwhal_node (default: from runfiles)");
+
+namespace narwhal::node {
+namespace {
+
+struct TailResult {
+  uint64_t transactions = 0;
+  uint64_t sub_dags = 0;
+  int64_t last_commit_unix_us = 0;
+  int64_t first_created_unix_us = INT64_MAX;
+  std::vector<double> consensus_ms;  // own batches
+  std::vector<double> e2e_ms;        // sample transactions
+  std::string error;
+};
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop.store(true); }
+
+void Tail(void* context, const std::string& address, const std::atomic<bool>* done,
+          const std::atomic<uint64_t>* expected, TailResult* out) {
+  OutputClient::Options options;
+  options.detail = client::PREFIXED_TRANSACTIONS;
+  options.transaction_prefix = "S";
+  auto tail = OutputClient::Connect(context, address, options);
+  if (!tail.ok()) {
+    out->error = std::string(tail.status().message());
+    return;
+  }
+  while (!g_stop.load()) {
+    if (done->load() && out->transactions >= expected->load()) break;
+    auto m = (*tail)->Next(100);
+    if (!m.ok()) {
+      out->error = std::string(m.status().message());
+      return;
+    }
+    if (!m->has_value() || !(*m)->has_sub_dag()) continue;
+    const client::SubDag& sd = (*m)->sub_dag();
+    ++out->sub_dags;
+    const int64_t committed = sd.committed_at_unix_us();
+    uint64_t txs = 0;
+    for (const auto& c : sd.certificates()) {
+      for (const auto& b : c.batches()) {
+        txs += b.transaction_count();
+        if (b.created_at_unix_us() > 0 && committed > 0 && b.transaction_count() > 0) {
+          out->consensus_ms.push_back((committed - b.created_at_unix_us()) / 1000.0);
+          out->first_created_unix_us = std::min(out->first_created_unix_us, b.created_at_unix_us());
+        }
+        for (const std::string& tx : b.transactions()) {
+          auto info = ParseBenchTransaction(tx);
+          if (info && info->sample && committed > 0) {
+            out->e2e_ms.push_back((committed - info->submitted_unix_us) / 1000.0);
+          }
+        }
+      }
+    }
+    out->transactions += txs;
+    if (txs > 0) out->last_commit_unix_us = std::max(out->last_commit_unix_us, committed);
+  }
+}
+
+int Main(const char* argv0) {
+  auto binary = absl::GetFlag(FLAGS_node_binary).empty()
+                    ? FindBinary("node/narwhal_node", argv0)
+                    : absl::StatusOr<std::string>(absl::GetFlag(FLAGS_node_binary));
+  if (!binary.ok()) {
+    std::cerr << "local_bench: " << binary.status().message() << std::endl;
+    return 1;
+  }
+  std::string dir = absl::GetFlag(FLAGS_dir);
+  if (dir.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string tmpl = absl::StrCat(tmp ? tmp : "/tmp", "/narwhal-bench-XXXXXX");
+    if (mkdtemp(tmpl.data()) == nullptr) {
+      std::cerr << "local_bench: mkdtemp failed" << std::endl;
+      return 1;
+    }
+    dir = tmpl;
+  }
+  const int nodes = absl::GetFlag(FLAGS_nodes), workers = absl::GetFlag(FLAGS_workers);
+  const double rate = absl::GetFlag(FLAGS_rate), duration = absl::GetFlag(FLAGS_duration_s);
+  const int tx_size = absl::GetFlag(FLAGS_tx_size);
+  const std::string sync = absl::GetFlag(FLAGS_sqlite_synchronous);
+
+  LocalClusterOptions co;
+  co.nodes = nodes;
+  co.workers = workers;
+  co.dir = dir;
+  co.node_binary = *binary;
+  co.committee_flags = {
+      absl::StrCat("--sqlite_synchronous=", sync),
+      absl::StrCat("--batch_size_bytes=", absl::GetFlag(FLAGS_batch_size_bytes)),
+      absl::StrCat("--max_batch_delay_ms=", absl::GetFlag(FLAGS_max_batch_delay_ms)),
+      absl::StrCat("--header_size=", absl::GetFlag(FLAGS_header_size)),
+      absl::StrCat("--max_header_delay_ms=", absl::GetFlag(FLAGS_max_header_delay_ms))};
+  auto cluster = LocalCluster::Create(co);
+  if (!cluster.ok()) {
+    std::cerr << "local_bench: " << cluster.status().message() << std::endl;
+    return 1;
+  }
+  std::cerr << "local_bench: " << nodes << " authorities x (primary + " << workers
+            << " worker) as separate processes, ports from " << (*cluster)->base_port()
+            << ", working directory " << dir << std::endl;
+  if (absl::Status s = (*cluster)->StartAll(); !s.ok()) {
+    std::cerr << "local_bench: " << s.message() << std::endl;
+    return 1;
+  }
+  ClientContext context;
+  // Wait until every primary serves its output (a heartbeat arrives).
+  for (int i = 0; i < nodes; ++i) {
+    OutputClient::Options options;
+    options.detail = client::NO_TRANSACTIONS;
+    options.from_index = UINT64_MAX / 2;
+    auto probe = OutputClient::Connect(context.get(), (*cluster)->output_address(i), options);
+    bool up = false;
+    for (int k = 0; k < 30 && probe.ok() && !up && !g_stop.load(); ++k) {
+      auto m = (*probe)->Next(1000);
+      up = m.ok() && m->has_value() && (*m)->has_heartbeat();
+    }
+    if (!up) {
+      std::cerr << "local_bench: authority " << i << " did not come up; logs in " << dir << std::endl;
+      return 1;
+    }
+  }
+
+  std::atomic<bool> load_done{false};
+  std::atomic<uint64_t> expected{UINT64_MAX};
+  std::vector<TailResult> tails(nodes);
+  std::vector<std::thread> tail_threads;
+  for (int i = 0; i < nodes; ++i) {
+    tail_threads.emplace_back(Tail, context.get(), (*cluster)->output_address(i), &load_done,
+                              &expected, &tails[i]);
+  }
+  const int clients = nodes * workers;
+  std::vector<absl::StatusOr<SubmitReport>> reports(clients, absl::UnknownError("not run"));
+  std::vector<std::thread> submitters;
+  const int64_t load_start = NowUnixUs();
+  for (int c = 0; c < clients; ++c) {
+    submitters.emplace_back([&, c] {
+      SubmitOptions so;
+      so.address = (*cluster)->transactions_address(c / workers, c % workers);
+      so.tx_size = tx_size;
+      so.rate = rate / clients;
+      so.duration_s = duration;
+      so.sample_every = absl::GetFlag(FLAGS_sample_every);
+      so.wait_s = 5;
+      so.client_id = c + 1;
+      so.stop = &g_stop;
+      reports[c] = RunSubmit(context.get(), so);
+    });
+  }
+  for (auto& t : submitters) t.join();
+  uint64_t submitted = 0, accepted = 0, refused = 0, not_sent = 0;
+  for (const auto& r : reports) {
+    if (!r.ok()) {
+      std::cerr << "local_bench: client failed: " << r.status().message() << std::endl;
+      continue;
+    }
+    submitted += r->submitted;
+    accepted += r->accepted;
+    refused += r->refused_backpressure + r->refused_oversized + r->refused_other;
+    not_sent += r->not_sent;
+  }
+  // Drain: wait for the last accepted transactions to commit everywhere.
+  expected.store(accepted);
+  load_done.store(true);
+  const int64_t drain_until = NowUnixUs() + int64_t(absl::GetFlag(FLAGS_drain_s) * 1e6);
+  bool drained = false;
+  while (!drained && NowUnixUs() < drain_until && !g_stop.load()) {
+    absl::SleepFor(absl::Milliseconds(100));
+    drained = true;
+    for (const TailResult& t : tails) drained &= t.transactions >= accepted || !t.error.empty();
+  }
+  g_stop.store(true);
+  for (auto& t : tail_threads) t.join();
+  absl::Status alive = (*cluster)->CheckAlive();
+  (*cluster)->StopAll();
+
+  const TailResult& t0 = tails[0];
+  std::vector<double> consensus_ms, e2e_ms = t0.e2e_ms;
+  int64_t first_created = INT64_MAX, last_commit = 0;
+  for (const TailResult& t : tails) {
+    consensus_ms.insert(consensus_ms.end(), t.consensus_ms.begin(), t.consensus_ms.end());
+    first_created = std::min(first_created, t.first_created_unix_us);
+    if (!t.error.empty()) std::cerr << "local_bench: tail error: " << t.error << std::endl;
+  }
+  last_commit = t0.last_commit_unix_us;
+  const uint64_t committed = t0.transactions;
+  const double consensus_s = first_created < last_commit ? (last_commit - first_created) / 1e6 : 0;
+  const double e2e_s = load_start < last_commit ? (last_commit - load_start) / 1e6 : 0;
+  const double tps_consensus = consensus_s > 0 ? committed / consensus_s : 0;
+  const double tps_e2e = e2e_s > 0 ? committed / e2e_s : 0;
+  const double c50 = Percentile(consensus_ms, 0.5);
+  const double e50 = Percentile(e2e_ms, 0.5), e99 = Percentile(e2e_ms, 0.99);
+
+  std::cout << "\n-----------------------------------------\n SUMMARY (narwhal local benchmark)\n"
+            << "-----------------------------------------\n"
+            << absl::StrFormat(
+                   " Committee: %d authorities, %d worker(s) each, separate processes\n"
+                   " Transaction size: %d B, offered rate: %.0f tx/s for %.0f s\n"
+                   " SQLite synchronous: %s\n"
+                   " Submitted: %u, accepted: %u, refused: %u, not sent: %u\n"
+                   " Committed (authority 0): %u transactions in %u sub-DAGs%s\n"
+                   " Consensus TPS: %.0f tx/s, consensus latency p50: %.0f ms\n"
+                   " End-to-end TPS: %.0f tx/s, end-to-end latency p50: %.0f ms, p99: %.0f ms\n"
+                   " Processes: %s\n",
+                   nodes, workers, tx_size, rate, duration, sync, submitted, accepted, refused,
+                   not_sent, committed, t0.sub_dags, drained ? "" : " (not drained)", tps_consensus,
+                   c50, tps_e2e, e50, e99, alive.ok() ? "all alive until the end" : alive.message())
+            << "-----------------------------------------" << std::endl;
+  if (absl::GetFlag(FLAGS_keep)) {
+    std::cout << " Logs and stores kept in " << dir << std::endl;
+  } else {
+    std::system(absl::StrCat("rm -rf '", dir, "'").c_str());
+  }
+  std::cout << absl::StrFormat(
+                   "{\"nodes\": %d, \"workers\": %d, \"tx_size\": %d, \"rate\": %.0f, "
+                   "\"duration_s\": %.1f, \"sqlite_synchronous\": \"%s\", \"submitted\": %u, "
+                   "\"accepted\": %u, \"committed_transactions\": %u, \"tps_consensus\": %.0f, "
+                   "\"tps_e2e\": %.0f, \"latency_consensus_ms_p50\": %.0f, "
+                   "\"latency_e2e_ms_p50\": %.0f, \"latency_e2e_ms_p99\": %.0f, \"drained\": %s}",
+                   nodes, workers, tx_size, rate, duration, sync, submitted, accepted, committed,
+                   tps_consensus, tps_e2e, c50, e50, e99, drained ? "true" : "false")
+            << std::endl;
+  return alive.ok() && committed > 0 ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace narwhal::node
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "local_bench [--duration_s 20] [--rate 50000] [--tx_size 512] [--nodes 4] [--workers 1] "
+      "[--sqlite_synchronous NORMAL|FULL]\n"
+      "Starts a committee of narwhal_node processes on loopback, drives load, prints a summary "
+      "and a JSON line, stops every process.");
+  absl::ParseCommandLine(argc, argv);
+  signal(SIGINT, narwhal::node::OnSignal);
+  signal(SIGTERM, narwhal::node::OnSignal);
+  return narwhal::node::Main(argv[0]);
+}
