@@ -37,6 +37,11 @@ struct CommittedSubDag {
   uint64_t index = 0;                        // consensus index, 0-based, no gaps
   CertificatePtr leader;
   std::vector<CertificatePtr> certificates;  // deterministic order, leader last
+  // Filled by the primary, not by consensus: the batches to execute, in
+  // certificate order, without batches an earlier sub-DAG already carried (a
+  // batch re-proposed from a certificate that looked orphaned may still be
+  // committed twice; it is executed once).
+  std::vector<BatchRef> batches;
 };
 
 class Consensus {

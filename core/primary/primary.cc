@@ -76,6 +76,7 @@ absl::Status Primary::Start() {
 }
 
 absl::Status Primary::Recover() {
+  if (absl::Status s = RecoverExecuted(); !s.ok()) return s;
   auto state = env_.store->GetConsensusState();
   if (!state.ok()) return state.status();
   auto rows = env_.store->CertificatesInRounds(1, ~Round{0});
@@ -668,6 +669,12 @@ void Primary::Propose() {
       if (payload_queued_.insert(*it).second) payload_queue_.push_front(*it);
     }
   }
+  // Our certificate of round r-2 that no certificate of round r-1 we hold
+  // refers to is probably orphaned (it reached the others after they moved
+  // on): propose its batches again now rather than after garbage
+  // collection. If the old certificate is committed after all, execution
+  // skips the second copy (FillBatches).
+  RequeueUnreachableOwnBatches(r - 1);
   Header h;
   h.author = self_;
   h.round = r;
@@ -747,6 +754,47 @@ void Primary::Propose() {
   }
 }
 
+void Primary::RequeueUnreachableOwnBatches(Round top) {
+  if (own_uncommitted_.empty() || own_uncommitted_.begin()->first + 1 > top) return;
+  // Walk parents down from everything we hold of round `top`; our
+  // certificates below `top` that the walk does not reach are (as far as we
+  // can see) orphaned.
+  const Round lowest = own_uncommitted_.begin()->first;
+  absl::btree_set<Digest> frontier;
+  auto top_round = dag_.find(top);
+  if (top_round == dag_.end()) return;
+  for (const auto& [author, cert] : top_round->second) frontier.insert(cert->digest);
+  absl::btree_set<Digest> reached_own;
+  for (Round round = top; round > lowest && !frontier.empty(); --round) {
+    absl::btree_set<Digest> next;
+    for (const Digest& d : frontier) {
+      auto it = by_digest_.find(d);
+      if (it == by_digest_.end()) continue;
+      for (const Digest& p : it->second->parents()) next.insert(p);
+    }
+    auto below = dag_.find(round - 1);
+    if (below != dag_.end()) {
+      if (auto mine = below->second.find(self_); mine != below->second.end() && next.contains(mine->second->digest)) {
+        reached_own.insert(mine->second->digest);
+      }
+    }
+    frontier = std::move(next);
+  }
+  for (auto mine = own_uncommitted_.begin(); mine != own_uncommitted_.end() && mine->first < top;) {
+    auto round_it = dag_.find(mine->first);
+    const bool known = round_it != dag_.end() && round_it->second.contains(self_);
+    if (!known || reached_own.contains(round_it->second.at(self_)->digest)) {
+      ++mine;  // reachable, or garbage-collected (the GC rule handles it)
+      continue;
+    }
+    for (auto b = mine->second.rbegin(); b != mine->second.rend(); ++b) {
+      if (payload_queued_.insert(*b).second) payload_queue_.push_front(*b);
+    }
+    ++stats_.batches_reproposed;
+    mine = own_uncommitted_.erase(mine);
+  }
+}
+
 void Primary::ForgetOwnPayload(const std::vector<BatchRef>& committed) {
   for (const BatchRef& b : committed) {
     absl::Status s = env_.store->RemoveOwnPayload(b.digest, b.worker_id);
@@ -804,12 +852,58 @@ void Primary::ByzantineExtras(const Header& header) {
 
 // ---------------------------------------------------------------- commit and GC
 
-void Primary::OnCommitted(const std::vector<CommittedSubDag>& committed) {
-  for (const CommittedSubDag& sub : committed) {
+void Primary::FillBatches(CommittedSubDag& sub) {
+  const Round round = sub.leader->round();
+  for (const CertificatePtr& c : sub.certificates) {
+    for (const BatchRef& b : c->header.payload) {
+      if (!executed_batches_.emplace(b.digest, round).second) continue;
+      executed_by_round_[round].push_back(b.digest);
+      sub.batches.push_back(b);
+    }
+  }
+  const Round window = 4 * params_.gc_depth;
+  while (!executed_by_round_.empty() && executed_by_round_.begin()->first + window < round) {
+    for (const Digest& d : executed_by_round_.begin()->second) executed_batches_.erase(d);
+    executed_by_round_.erase(executed_by_round_.begin());
+  }
+}
+
+absl::Status Primary::RecoverExecuted() {
+  auto next = env_.store->NextCommitIndex();
+  if (!next.ok()) return next.status();
+  const uint64_t keep = 2 * params_.gc_depth + 2;  // each commit advances >= 2 rounds
+  const uint64_t from = *next > keep ? *next - keep : 0;
+  auto rows = env_.store->CommittedFrom(from, keep);
+  if (!rows.ok()) return rows.status();
+  for (const CommittedSubDagRow& row : *rows) {
+    wire::CommittedSubDag w;
+    if (!w.ParseFromString(row.sub_dag)) {
+      return absl::DataLossError(absl::StrCat("committed sub-DAG ", row.index, " unreadable"));
+    }
+    Round round = 0;
+    for (const auto& c : w.certificates()) round = std::max<Round>(round, c.header().round());
+    for (const auto& b : w.batches()) {
+      auto d = Digest::FromBytes(b.digest());
+      if (!d.ok()) return absl::DataLossError("committed sub-DAG: bad batch digest");
+      if (executed_batches_.emplace(*d, round).second) executed_by_round_[round].push_back(*d);
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Primary::OnCommitted(const std::vector<CommittedSubDag>& committed_in) {
+  std::vector<CommittedSubDag> committed = committed_in;
+  for (CommittedSubDag& sub : committed) {
+    FillBatches(sub);
     wire::CommittedSubDag row;
     row.set_index(sub.index);
     row.set_leader(sub.leader->digest.ToBytes());
     for (const CertificatePtr& c : sub.certificates) *row.add_certificates() = c->ToWire();
+    for (const BatchRef& b : sub.batches) {
+      auto* r = row.add_batches();
+      r->set_digest(b.digest.ToBytes());
+      r->set_worker_id(b.worker_id);
+    }
     const std::string state = consensus_->SerializeState();
     absl::Status s = env_.store->AppendCommitted({sub.index, row.SerializeAsString()}, state);
     CHECK(s.ok()) << "cannot persist committed output " << sub.index << ": " << s;

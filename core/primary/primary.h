@@ -188,6 +188,16 @@ class Primary {
   absl::btree_map<AuthorityIndex, Signature> own_votes_;
   uint64_t own_vote_stake_ = 0;
   bool own_certified_ = false;
+  // Batches already executed, with the leader round that committed them,
+  // for de-duplication over a window of 4 * gc_depth rounds (deterministic:
+  // derived from the committed sequence only).
+  absl::flat_hash_map<Digest, Round> executed_batches_;  // lookup only
+  absl::btree_map<Round, std::vector<Digest>> executed_by_round_;
+  void FillBatches(CommittedSubDag& sub);
+  // Our certificates below round `top` that nothing of round `top` reaches
+  // look orphaned: their batches are proposed again (execution de-duplicates).
+  void RequeueUnreachableOwnBatches(Round top);
+  absl::Status RecoverExecuted();
   // Payload of our certificates not yet committed, by round.
   absl::btree_map<Round, std::vector<BatchRef>> own_uncommitted_;
 
