@@ -7,6 +7,7 @@ packages=(
   libabsl-dev libprotobuf-dev protobuf-compiler
   libzmq3-dev cppzmq-dev libsqlite3-dev libsodium-dev
   libgoogle-glog-dev libgflags-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libgoogle-perftools-dev
 )
 missing=()
 for p in "${packages[@]}"; do

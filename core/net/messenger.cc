@@ -21,6 +21,45 @@ void RequestHandle::Cancel() {
   messenger_.reset();
 }
 
+namespace {
+
+void AppendVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+// Frame{request: Request{request_id: id, <body>}} in protobuf wire format:
+// field 1 of Frame (length-delimited) holding field 1 of Request (varint)
+// followed by the other fields of the Request, already serialized.
+std::string RequestFrame(uint64_t id, const std::string& body) {
+  std::string request;
+  request.reserve(body.size() + 11);
+  request.push_back(0x08);  // Request.request_id, varint
+  AppendVarint(request, id);
+  request.append(body);
+  std::string frame;
+  frame.reserve(request.size() + 11);
+  frame.push_back(0x0a);  // Frame.request, length-delimited
+  AppendVarint(frame, request.size());
+  frame.append(request);
+  return frame;
+}
+
+}  // namespace
+
+PreparedRequest::PreparedRequest(const wire::Request& request) {
+  if (request.request_id() == 0) {
+    body_ = request.SerializeAsString();
+  } else {
+    wire::Request copy = request;
+    copy.clear_request_id();
+    body_ = copy.SerializeAsString();
+  }
+}
+
 Messenger::Messenger(const Env& env, MessengerOptions options)
     : env_(env),
       options_(options),
@@ -43,7 +82,8 @@ size_t Messenger::PendingTo(const Endpoint& peer) const {
   return it == pending_per_peer_.end() ? 0 : it->second;
 }
 
-absl::StatusOr<RequestHandle> Messenger::SendReliable(const Endpoint& to, wire::Request request,
+absl::StatusOr<RequestHandle> Messenger::SendReliable(const Endpoint& to,
+                                                      const PreparedRequest& request,
                                                       ResponseCallback on_response) {
   size_t& count = pending_per_peer_[to];
   if (count >= options_.max_pending_per_peer) {
@@ -52,10 +92,7 @@ absl::StatusOr<RequestHandle> Messenger::SendReliable(const Endpoint& to, wire::
         "reliable queue to ", to.ToString(), " is full (", count, " unanswered requests)"));
   }
   const uint64_t id = next_request_id_++;
-  request.set_request_id(id);
-  wire::Frame frame;
-  *frame.mutable_request() = std::move(request);
-  Pending p{to, frame.SerializeAsString(), std::move(on_response), Backoff(options_.retry),
+  Pending p{to, RequestFrame(id, request.body()), std::move(on_response), Backoff(options_.retry),
             env_.clock->NowUs(), 0, true};
   // A transport refusal (e.g. a full ZeroMQ queue) is treated like a lost
   // frame: the retry timer sends it again.
@@ -69,13 +106,10 @@ absl::StatusOr<RequestHandle> Messenger::SendReliable(const Endpoint& to, wire::
   return RequestHandle(self_ref_, to, id);
 }
 
-absl::Status Messenger::SendUnreliable(const Endpoint& to, wire::Request request,
+absl::Status Messenger::SendUnreliable(const Endpoint& to, const PreparedRequest& request,
                                        ResponseCallback on_response, TimeUs timeout_us) {
   const uint64_t id = next_request_id_++;
-  request.set_request_id(id);
-  wire::Frame frame;
-  *frame.mutable_request() = std::move(request);
-  absl::Status sent = env_.transport->Send(to, frame.SerializeAsString());
+  absl::Status sent = env_.transport->Send(to, RequestFrame(id, request.body()));
   if (!sent.ok()) return sent;
   ++stats_.requests_sent;
   if (!on_response) return absl::OkStatus();

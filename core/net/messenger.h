@@ -78,6 +78,17 @@ class RequestHandle {
   uint64_t request_id_ = 0;
 };
 
+// A request serialized once, to be sent to many peers (a broadcast): each
+// send only prepends its own request id.
+class PreparedRequest {
+ public:
+  explicit PreparedRequest(const wire::Request& request);
+  const std::string& body() const { return body_; }
+
+ private:
+  std::string body_;  // the Request without its request_id
+};
+
 class Messenger {
  public:
   // Gets the peer's response, or an error status (gave up, timed out).
@@ -96,10 +107,18 @@ class Messenger {
   void SetRequestHandler(RequestHandler handler) { handler_ = std::move(handler); }
 
   // `request.request_id` is assigned here.
-  absl::StatusOr<RequestHandle> SendReliable(const Endpoint& to, wire::Request request,
+  absl::StatusOr<RequestHandle> SendReliable(const Endpoint& to, const PreparedRequest& request,
                                              ResponseCallback on_response);
-  absl::Status SendUnreliable(const Endpoint& to, wire::Request request,
+  absl::StatusOr<RequestHandle> SendReliable(const Endpoint& to, const wire::Request& request,
+                                             ResponseCallback on_response) {
+    return SendReliable(to, PreparedRequest(request), std::move(on_response));
+  }
+  absl::Status SendUnreliable(const Endpoint& to, const PreparedRequest& request,
                               ResponseCallback on_response, TimeUs timeout_us);
+  absl::Status SendUnreliable(const Endpoint& to, const wire::Request& request,
+                              ResponseCallback on_response, TimeUs timeout_us) {
+    return SendUnreliable(to, PreparedRequest(request), std::move(on_response), timeout_us);
+  }
 
   size_t PendingTo(const Endpoint& peer) const;
   const MessengerStats& stats() const { return stats_; }

@@ -456,9 +456,10 @@ void Primary::OnVote(const Endpoint& from, const wire::Vote& msg) {
   ++stats_.certificates_formed;
   wire::Request req;
   *req.mutable_certificate() = cert.ToWire();
+  const PreparedRequest prepared(req);
   for (AuthorityIndex a = 0; a < committee_.size(); ++a) {
     if (a == self_) continue;
-    auto handle = messenger_.SendReliable(Endpoint::Primary(a), req, nullptr);
+    auto handle = messenger_.SendReliable(Endpoint::Primary(a), prepared, nullptr);
     if (handle.ok()) sends_by_round_[cert.round()].push_back(std::move(*handle));
   }
   ProcessCertificate(std::move(cert), self_);
@@ -805,8 +806,9 @@ void Primary::ForgetOwnPayload(const std::vector<BatchRef>& committed) {
 void Primary::BroadcastOwnHeader(const Header& header, const std::vector<AuthorityIndex>& to) {
   wire::Request req;
   *req.mutable_header() = header.ToWire();
+  const PreparedRequest prepared(req);
   for (AuthorityIndex a : to) {
-    auto handle = messenger_.SendReliable(Endpoint::Primary(a), req, nullptr);
+    auto handle = messenger_.SendReliable(Endpoint::Primary(a), prepared, nullptr);
     if (handle.ok()) sends_by_round_[header.round].push_back(std::move(*handle));
   }
 }

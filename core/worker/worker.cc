@@ -95,11 +95,13 @@ void Worker::SealBatch(bool by_size) {
   const uint64_t batch_id = next_batch_id_++;
   wire::Request req;
   req.mutable_worker_batch()->set_batch(pb.batch);
+  const PreparedRequest prepared(req);  // serialized once for every peer
+  req.Clear();
   std::vector<RequestHandle> handles;
   for (AuthorityIndex a = 0; a < committee_.size(); ++a) {
     if (a == self_) continue;
     auto h = messenger_.SendReliable(
-        Endpoint::Worker(a, id_), req,
+        Endpoint::Worker(a, id_), prepared,
         [this, batch_id](const Endpoint& peer, const absl::StatusOr<wire::Response>& r) {
           if (r.ok() && r->success()) quorum_waiter_.OnAck(batch_id, peer.authority);
         });
