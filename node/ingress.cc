@@ -17,6 +17,8 @@ absl::StatusOr<std::unique_ptr<Ingress>> Ingress::Create(void* context, EventLoo
                             std::pair{ZMQ_SNDHWM, options.send_hwm_messages}}) {
     if (absl::Status s = socket->SetInt(opt, value); !s.ok()) return s;
   }
+  // A client cannot make us buffer more than this per message.
+  if (absl::Status s = socket->SetInt64(ZMQ_MAXMSGSIZE, options.max_message_bytes); !s.ok()) return s;
   if (absl::Status s = socket->Bind(options.address); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("transactions_address ", options.address, ": ", s.message()));
   }

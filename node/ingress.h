@@ -31,6 +31,8 @@ struct IngressOptions {
   int messages_per_wakeup_max = 64;
   int receive_hwm_messages = 1000;
   int send_hwm_messages = 10000;
+  // Larger client messages are refused by ZeroMQ (the connection is dropped).
+  int64_t max_message_bytes = 256 << 20;
 };
 
 struct IngressStats {

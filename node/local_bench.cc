@@ -191,7 +191,7 @@ int Main(const char* argv0) {
       so.rate = rate / clients;
       so.duration_s = duration;
       so.sample_every = absl::GetFlag(FLAGS_sample_every);
-      so.wait_s = 5;
+      so.wait_s = absl::GetFlag(FLAGS_drain_s);
       so.client_id = c + 1;
       so.stop = &g_stop;
       reports[c] = RunSubmit(context.get(), so);
@@ -209,15 +209,17 @@ int Main(const char* argv0) {
     refused += r->refused_backpressure + r->refused_oversized + r->refused_other;
     not_sent += r->not_sent;
   }
-  // Drain: wait for the last accepted transactions to commit everywhere.
-  expected.store(accepted);
+  // Drain: wait for every transaction a worker sequenced (they all commit
+  // eventually) to show up in every authority's stream.
+  const uint64_t sequenced = submitted - refused;
+  expected.store(sequenced);
   load_done.store(true);
   const int64_t drain_until = NowUnixUs() + int64_t(absl::GetFlag(FLAGS_drain_s) * 1e6);
   bool drained = false;
   while (!drained && NowUnixUs() < drain_until && !g_stop.load()) {
     absl::SleepFor(absl::Milliseconds(100));
     drained = true;
-    for (const TailResult& t : tails) drained &= t.transactions >= accepted || !t.error.empty();
+    for (const TailResult& t : tails) drained &= t.transactions >= sequenced || !t.error.empty();
   }
   g_stop.store(true);
   for (auto& t : tail_threads) t.join();

@@ -35,6 +35,8 @@ absl::StatusOr<std::unique_ptr<OutputServer>> OutputServer::Create(void* context
                             std::pair{ZMQ_RCVHWM, 1000}}) {
     if (absl::Status s = socket->SetInt(opt, value); !s.ok()) return s;
   }
+  // A client cannot make us buffer more than this per message.
+  if (absl::Status s = socket->SetInt64(ZMQ_MAXMSGSIZE, int64_t{1} << 20); !s.ok()) return s;
   if (absl::Status s = socket->Bind(options.address); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("output_address ", options.address, ": ", s.message()));
   }

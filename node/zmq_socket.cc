@@ -48,6 +48,13 @@ absl::Status ZmqSocket::SetInt(int option, int value) {
   return absl::OkStatus();
 }
 
+absl::Status ZmqSocket::SetInt64(int option, int64_t value) {
+  if (zmq_setsockopt(socket_, option, &value, sizeof(value)) != 0) {
+    return ZmqError(absl::StrCat("zmq_setsockopt(", option, ")"), zmq_errno());
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ZmqSocket::Bind(const std::string& address) {
   const std::string endpoint = ZmqEndpoint(address);
   if (zmq_bind(socket_, endpoint.c_str()) != 0) {

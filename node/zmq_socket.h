@@ -28,6 +28,7 @@ class ZmqSocket {
 
   static absl::StatusOr<ZmqSocket> Create(void* context, int type);
   absl::Status SetInt(int option, int value);
+  absl::Status SetInt64(int option, int64_t value);
   absl::Status Bind(const std::string& address);
   absl::Status Connect(const std::string& address);
   void Close();
