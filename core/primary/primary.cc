@@ -951,10 +951,19 @@ void Primary::GarbageCollect(Round new_gc_round) {
   for (auto it = waiting_certificates_.begin(); it != waiting_certificates_.end();) {
     it = it->second.certificate.round() <= gc_round_ ? waiting_certificates_.erase(it) : std::next(it);
   }
-  // waiters_by_* entries pointing at erased waiters are harmless (looked up
-  // and skipped); drop those keyed below the GC round to bound memory.
-  if (waiters_by_parent_.size() > 4 * kMaxWaitingPerAuthority) waiters_by_parent_.clear();
-  if (waiters_by_payload_.size() > 4 * kMaxWaitingPerAuthority) waiters_by_payload_.clear();
+  // Drop index entries whose waiters are gone (their lookups would only be
+  // skipped, but they must not pile up).
+  auto still_waiting = [this](const Digest& d) {
+    return waiting_headers_.contains(d) || waiting_certificates_.contains(d);
+  };
+  for (auto it = waiters_by_parent_.begin(); it != waiters_by_parent_.end();) {
+    absl::erase_if(it->second, [&](const Digest& d) { return !still_waiting(d); });
+    it = it->second.empty() ? waiters_by_parent_.erase(it) : std::next(it);
+  }
+  for (auto it = waiters_by_payload_.begin(); it != waiters_by_payload_.end();) {
+    absl::erase_if(it->second, [&](const Digest& d) { return !still_waiting(d); });
+    it = it->second.empty() ? waiters_by_payload_.erase(it) : std::next(it);
+  }
   absl::Status s = env_.store->PruneRoundsBelow(gc_round_ + 1);
   LOG_IF(ERROR, !s.ok()) << "store prune: " << s;
   if (gc_round_ >= cleanup_sent_round_ + 1) {
