@@ -19,7 +19,7 @@ BatchFetcher::~BatchFetcher() {
 }
 
 BatchFetcher::State BatchFetcher::Get(const BatchRef& ref, AuthorityIndex author, Round round,
-                                      Batch* out) {
+                                      uint64_t priority, Batch* out) {
   if (auto it = cache_.find(ref.digest); it != cache_.end()) {
     lru_.splice(lru_.begin(), lru_, it->second.lru);
     if (out != nullptr) *out = it->second.bytes;
@@ -29,9 +29,23 @@ BatchFetcher::State BatchFetcher::Get(const BatchRef& ref, AuthorityIndex author
   auto it = wanted_.find(ref.digest);
   if (it == wanted_.end()) {
     if (wanted_.size() >= options_.wanted_max) return State::kPending;
-    it = wanted_.emplace(ref.digest, Want{ref.worker_id, author, round, env_.clock->NowUs()}).first;
+    Want want;
+    want.worker = ref.worker_id;
+    want.author = author;
+    want.round = round;
+    want.first_wanted_us = env_.clock->NowUs();
+    want.priority = priority;
+    it = wanted_.emplace(ref.digest, want).first;
     Enqueue(ref.digest, it->second);
     Pump();
+  } else if (priority < it->second.priority) {
+    Want& w = it->second;
+    if (w.queued) {
+      auto& queue = queues_[w.worker];
+      queue.erase({w.priority, ref.digest});
+      queue.insert({priority, ref.digest});
+    }
+    w.priority = priority;
   }
   return State::kPending;
 }
@@ -39,7 +53,7 @@ BatchFetcher::State BatchFetcher::Get(const BatchRef& ref, AuthorityIndex author
 void BatchFetcher::Enqueue(const Digest& digest, Want& want) {
   if (want.queued || want.in_flight) return;
   want.queued = true;
-  queues_[want.worker].push_back(digest);
+  queues_[want.worker].insert({want.priority, digest});
 }
 
 void BatchFetcher::Pump() {
@@ -48,8 +62,8 @@ void BatchFetcher::Pump() {
     while (!queue.empty() && in_flight < options_.requests_in_flight_max) {
       std::vector<Digest> digests;
       while (!queue.empty() && int(digests.size()) < options_.digests_per_request_max) {
-        Digest d = queue.front();
-        queue.pop_front();
+        Digest d = queue.begin()->second;
+        queue.erase(queue.begin());
         auto it = wanted_.find(d);
         if (it == wanted_.end() || !it->second.queued) continue;
         it->second.queued = false;
@@ -109,10 +123,11 @@ void BatchFetcher::OnResponse(WorkerId worker, const std::vector<Digest>& asked,
     // by (author, round) as SynchronizeBatches wants them.
     absl::btree_map<std::pair<AuthorityIndex, Round>, std::vector<Digest>> by_author;
     const TimeUs now = env_.clock->NowUs();
-    std::vector<Digest> retry;
+    absl::btree_map<TimeUs, std::vector<Digest>> retry;  // delay -> digests
     for (const Digest& d : missing) {
       Want& w = wanted_.at(d);
       w.in_flight = false;
+      ++w.misses;
       if (now - w.first_wanted_us > options_.give_up_after_us) {
         LOG(ERROR) << "executor: batch " << d.Short() << " of authority " << w.author << " round "
                    << w.round << " is unavailable after "
@@ -127,8 +142,10 @@ void BatchFetcher::OnResponse(WorkerId worker, const std::vector<Digest>& asked,
         }
         continue;
       }
-      by_author[{w.author, w.round}].push_back(d);
-      retry.push_back(d);
+      if (w.misses >= 2) by_author[{w.author, w.round}].push_back(d);
+      TimeUs delay = options_.first_retry_delay_us;
+      for (int m = 1; m < w.misses && delay < options_.retry_delay_us; ++m) delay *= 2;
+      retry[std::min(delay, options_.retry_delay_us)].push_back(d);
     }
     if (response.ok() && response->success()) {
       for (const auto& [key, digests] : by_author) {
@@ -141,15 +158,15 @@ void BatchFetcher::OnResponse(WorkerId worker, const std::vector<Digest>& asked,
                                         options_.request_timeout_us);
       }
     }
-    RetryLater(retry);
+    for (const auto& [delay, digests] : retry) RetryLater(delay, digests);
   }
   Pump();
   Progress();
 }
 
-void BatchFetcher::RetryLater(const std::vector<Digest>& digests) {
+void BatchFetcher::RetryLater(TimeUs delay_us, const std::vector<Digest>& digests) {
   if (digests.empty()) return;
-  Schedule(options_.retry_delay_us, [this, digests] {
+  Schedule(delay_us, [this, digests] {
     for (const Digest& d : digests) {
       auto it = wanted_.find(d);
       if (it != wanted_.end()) Enqueue(d, it->second);

@@ -3,12 +3,13 @@
 // a Messenger on the primary's SharedTransport side view), and keeps them in
 // a bounded LRU cache.
 //
-// A batch the worker does not hold (another authority's batch that never
-// reached it, e.g. while it was down) is asked for again after
-// retry_delay_us, and meanwhile the worker is told to fetch it from the
-// other workers (wire::SynchronizeBatches, as the primary itself does when
-// it lacks a header's payload). After give_up_after_us the batch is
-// reported unavailable (garbage-collected everywhere).
+// A batch the worker does not hold (another authority's batch still on its
+// way to it, or that never reached it, e.g. while it was down) is asked for
+// again with a growing delay, and from the second miss on the worker is
+// told to fetch it from the other workers (wire::SynchronizeBatches, as the
+// primary itself does when it lacks a header's payload). After
+// give_up_after_us the batch is reported unavailable (garbage-collected
+// everywhere). Requests go out lowest priority first.
 //
 // Single-threaded: everything on the primary's event loop.
 #ifndef NARWHAL_NODE_BATCH_FETCHER_H_
@@ -37,6 +38,11 @@ struct BatchFetcherOptions {
   int digests_per_request_max = 8;
   int requests_in_flight_max = 4;  // per worker
   TimeUs request_timeout_us = 5 * kSecondUs;
+  // A batch our worker does not hold yet (often: still on its way to it)
+  // is asked again after first_retry_delay_us, doubling up to
+  // retry_delay_us; from the second miss on, the worker is also told to
+  // fetch it from its peers.
+  TimeUs first_retry_delay_us = 50 * kMillisecondUs;
   TimeUs retry_delay_us = 1 * kSecondUs;
   TimeUs give_up_after_us = 60 * kSecondUs;
   // Wanted batches remembered at most; beyond, prefetches are ignored (a
@@ -66,7 +72,10 @@ class BatchFetcher {
   // kReady: *out holds the canonical batch bytes. kPending: a fetch is under
   // way (or queued); `on_progress` runs when something arrives.
   // `author`/`round` are the certificate's, for SynchronizeBatches.
-  State Get(const BatchRef& ref, AuthorityIndex author, Round round, Batch* out);
+  // `priority`: lower is fetched first (the output server passes the
+  // consensus index that needs the batch, so the oldest need is served
+  // first and prefetches never starve it).
+  State Get(const BatchRef& ref, AuthorityIndex author, Round round, uint64_t priority, Batch* out);
   void SetOnProgress(std::function<void()> on_progress) { on_progress_ = std::move(on_progress); }
 
   const BatchFetcherStats& stats() const { return stats_; }
@@ -78,6 +87,8 @@ class BatchFetcher {
     AuthorityIndex author = 0;
     Round round = 0;
     TimeUs first_wanted_us = 0;
+    uint64_t priority = 0;
+    int misses = 0;
     bool in_flight = false;
     bool queued = false;
   };
@@ -92,7 +103,7 @@ class BatchFetcher {
   void OnResponse(WorkerId worker, const std::vector<Digest>& asked,
                   const absl::StatusOr<wire::Response>& response);
   void Insert(const Digest& digest, std::string bytes);
-  void RetryLater(const std::vector<Digest>& digests);
+  void RetryLater(TimeUs delay_us, const std::vector<Digest>& digests);
   void Progress();
   // A timer cancelled if the fetcher is destroyed first.
   void Schedule(TimeUs delay_us, std::function<void()> fn);
@@ -105,7 +116,8 @@ class BatchFetcher {
   std::list<Digest> lru_;                      // front: most recent
   size_t cache_bytes_ = 0;
   absl::btree_map<Digest, Want> wanted_;
-  absl::btree_map<WorkerId, std::deque<Digest>> queues_;
+  // Per worker, what to ask for next, lowest priority first.
+  absl::btree_map<WorkerId, absl::btree_set<std::pair<uint64_t, Digest>>> queues_;
   absl::btree_map<WorkerId, int> in_flight_;
   absl::btree_set<Digest> unavailable_;
   std::deque<Digest> unavailable_order_;

@@ -48,7 +48,9 @@ absl::Status EnsureDirectory(const std::string& dir) {
     if (!S_ISDIR(st.st_mode)) return absl::InvalidArgumentError(absl::StrCat("--store ", dir, ": not a directory"));
     return absl::OkStatus();
   }
-  if (::mkdir(dir.c_str(), 0755) != 0) {
+  // The roles of one authority may start at once on one directory: losing
+  // the race to create it is fine.
+  if (::mkdir(dir.c_str(), 0755) != 0 && !(errno == EEXIST && ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode))) {
     return absl::PermissionDeniedError(absl::StrCat("--store ", dir, ": cannot create: ", std::strerror(errno)));
   }
   return absl::OkStatus();

@@ -77,7 +77,14 @@ void OutputServer::OnCommit(const CommittedSubDag& sub) {
   commit_times_[sub.index] = loop_.NowUs();
   while (commit_times_.size() > kCommitTimesMax) commit_times_.erase(commit_times_.begin());
   next_commit_index_ = std::max(next_commit_index_, sub.index + 1);
-  if (options_.prefetch_on_commit) Prefetch(*row);
+  // Fetch ahead only for subscribers that follow the live end: a lagging
+  // one prefetches its own window, and prefetching far past it would
+  // only push its batches out of the cache.
+  bool live = false;
+  for (const auto& [identity, s] : subscribers_) {
+    live |= s.next_index + options_.prefetch_sub_dags >= sub.index;
+  }
+  if (options_.prefetch_on_commit && live) Prefetch(*row);
   rows_[sub.index] = std::move(row);
   while (rows_.size() > options_.rows_cached_max) rows_.erase(rows_.begin());
   SchedulePump();
@@ -247,7 +254,7 @@ absl::StatusOr<OutputServer::RowPtr> OutputServer::GetRow(uint64_t index) {
 
 void OutputServer::Prefetch(const Row& row) {
   for (const CertInfo& c : row.certificates) {
-    for (const BatchRef& ref : c.payload) (void)fetcher_->Get(ref, c.author, c.round, nullptr);
+    for (const BatchRef& ref : c.payload) (void)fetcher_->Get(ref, c.author, c.round, row.index, nullptr);
   }
 }
 
@@ -259,7 +266,7 @@ std::optional<std::string> OutputServer::Build(const Row& row, const client::Sub
   for (const CertInfo& c : row.certificates) {
     for (const BatchRef& ref : c.payload) {
       BatchFetcher::Batch b;
-      auto state = fetcher_->Get(ref, c.author, c.round, &b);
+      auto state = fetcher_->Get(ref, c.author, c.round, row.index, &b);
       pending |= state == BatchFetcher::State::kPending;
       batches.push_back(std::move(b));
       unavailable.push_back(state == BatchFetcher::State::kUnavailable);

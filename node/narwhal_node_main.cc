@@ -78,7 +78,7 @@ Subcommands:
       key error is reported with the file and field, and nothing starts.
       SIGINT or SIGTERM stops it cleanly.
 
-Run `narwhal_node --help` for every flag.)";
+Each flag below says which subcommand uses it.)";
 
 int Fail(const absl::Status& status) {
   std::cerr << "narwhal_node: error: " << status.message() << std::endl;
