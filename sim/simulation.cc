@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <optional>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -12,6 +15,7 @@
 #include "glog/logging.h"
 #include "sim/dag_export.h"
 #include "sim/sqlite_factory.h"
+#include "sim/swarm.h"
 
 namespace narwhal::sim {
 namespace {
@@ -25,12 +29,34 @@ double Percentile(std::vector<TimeUs> v, double p) {
 
 std::string Group(const std::vector<AuthorityIndex>& g) { return absl::StrJoin(g, ","); }
 
+std::string JsonString(absl::string_view in) {
+  std::string out = "\"";
+  for (char c : in) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += absl::StrFormat("\\u%04x", c);
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += "\"";
+  return out;
+}
+
 // Client load: transactions spread round-robin over the workers of honest,
 // running authorities. A transaction's first 8 bytes are its global id.
 class Load {
  public:
   Load(Cluster* cluster, Checkers* checkers, const SimulationOptions& o)
       : cluster_(cluster), checkers_(checkers), options_(o) {}
+  // A paused process executes nothing, client requests included.
+  void set_is_paused(std::function<bool(AuthorityIndex)> f) { is_paused_ = std::move(f); }
 
   void Start() {
     if (options_.load_tps <= 0) return;
@@ -38,26 +64,32 @@ class Load {
   }
   // Per (authority, worker, incarnation): seq -> tx id.
   void OnSealed(AuthorityIndex a, WorkerId w, const BatchAccepted& b) {
-    auto& ids = submitted_[Key(a, w)];
-    std::vector<uint64_t> txs;
-    for (uint64_t s = b.first_tx_seq; s < b.first_tx_seq + b.tx_count && s < ids.size(); ++s) {
-      txs.push_back(ids[s]);
-    }
-    checkers_->OnBatchSealed(b.digest, std::move(txs));
+    checkers_->OnBatchSealed(b.digest, Ids(a, w, b));
     checkers_->set_batch_created(b.digest, b.created_at_us);
   }
   void OnAccepted(AuthorityIndex a, WorkerId w, const BatchAccepted& b) {
-    auto& ids = submitted_[Key(a, w)];
-    std::vector<uint64_t> txs;
-    for (uint64_t s = b.first_tx_seq; s < b.first_tx_seq + b.tx_count && s < ids.size(); ++s) {
-      txs.push_back(ids[s]);
-    }
-    checkers_->OnTransactionsAccepted(txs);
+    checkers_->OnTransactionsAccepted(Ids(a, w, b));
   }
   uint64_t submitted() const { return next_tx_id_; }
 
  private:
   static constexpr TimeUs kTickUs = 10 * kMillisecondUs;
+  // The ids of a batch's transactions. A batch that seals by size inside
+  // SubmitTransaction holds the transaction being submitted, whose seq is
+  // not known (and recorded) until the call returns: that one is pending_.
+  std::vector<uint64_t> Ids(AuthorityIndex a, WorkerId w, const BatchAccepted& b) {
+    const auto key = Key(a, w);
+    const auto& ids = submitted_[key];
+    std::vector<uint64_t> txs;
+    for (uint64_t s = b.first_tx_seq; s < b.first_tx_seq + b.tx_count; ++s) {
+      if (s < ids.size()) {
+        txs.push_back(ids[s]);
+      } else if (pending_ && pending_->first == key) {
+        txs.push_back(pending_->second);
+      }
+    }
+    return txs;
+  }
   std::tuple<AuthorityIndex, WorkerId, int> Key(AuthorityIndex a, WorkerId w) const {
     return {a, w, cluster_->restarts(a)};
   }
@@ -75,11 +107,13 @@ class Load {
         const AuthorityIndex a = static_cast<AuthorityIndex>(cursor_ / workers % n);
         const WorkerId w = static_cast<WorkerId>(cursor_ % workers);
         ++cursor_;
-        if (!cluster_->IsUp(a) || cluster_->IsByzantine(a)) continue;
+        if (!cluster_->IsUp(a) || cluster_->IsByzantine(a) || (is_paused_ && is_paused_(a))) continue;
         const uint64_t id = next_tx_id_++;
         for (int i = 0; i < 8; ++i) tx[i] = static_cast<char>(id >> (8 * i));
         for (size_t i = 8; i < tx.size(); ++i) tx[i] = static_cast<char>(id * 31 + i);
+        pending_.emplace(Key(a, w), id);
         auto seq = cluster_->worker(a, w)->SubmitTransaction(tx);
+        pending_.reset();
         if (seq.ok()) {
           auto& ids = submitted_[Key(a, w)];
           if (ids.size() <= *seq) ids.resize(*seq + 1);
@@ -94,54 +128,119 @@ class Load {
   Cluster* cluster_;
   Checkers* checkers_;
   SimulationOptions options_;
+  std::function<bool(AuthorityIndex)> is_paused_;
+  std::optional<std::pair<std::tuple<AuthorityIndex, WorkerId, int>, uint64_t>> pending_;
   double carry_ = 0;
   uint64_t cursor_ = 0;
   uint64_t next_tx_id_ = 0;
   absl::btree_map<std::tuple<AuthorityIndex, WorkerId, int>, std::vector<uint64_t>> submitted_;
 };
 
-void Apply(Cluster& cluster, const FaultEvent& f) {
-  Network& net = cluster.network();
-  using K = FaultEvent::Kind;
-  switch (f.kind) {
-    case K::kSetLoss: {
-      NetworkOptions o = net.options();
-      o.packet_loss_probability = f.value;
-      net.set_options(o);
-      break;
+// Applies faults to the cluster. Keeps each authority's state (running,
+// paused, crashed) so that a schedule that makes no sense at this point (a
+// restart of a running node, a resume of a crashed one: what minimization
+// produces when it removes half of a pair) is skipped with a log line
+// instead of confusing the cluster.
+class FaultApplier {
+ public:
+  FaultApplier(Cluster* cluster, NetworkOptions baseline)
+      : cluster_(cluster), baseline_(baseline), paused_(cluster->committee().size(), false) {}
+
+  bool paused(AuthorityIndex a) const { return paused_[a]; }
+
+  void Apply(const FaultEvent& f) {
+    Network& net = cluster_->network();
+    using K = FaultEvent::Kind;
+    const size_t n = cluster_->committee().size();
+    if (f.node >= n) return;
+    switch (f.kind) {
+      case K::kSetLoss: {
+        NetworkOptions o = net.options();
+        o.packet_loss_probability = f.value;
+        net.set_options(o);
+        break;
+      }
+      case K::kSetDelay: {
+        NetworkOptions o = net.options();
+        o.one_way_delay_us_mean = std::max(f.value_us, o.one_way_delay_us_min);
+        net.set_options(o);
+        break;
+      }
+      case K::kPartition:
+        net.Partition(f.group_a, f.group_b);
+        break;
+      case K::kUnpartition:
+        for (AuthorityIndex x : f.group_a) {
+          for (AuthorityIndex y : f.group_b) {
+            net.Unblock(x, y);
+            net.Unblock(y, x);
+          }
+        }
+        break;
+      case K::kBlock:
+        for (AuthorityIndex x : f.group_a) for (AuthorityIndex y : f.group_b) net.Block(x, y);
+        break;
+      case K::kUnblock:
+        for (AuthorityIndex x : f.group_a) for (AuthorityIndex y : f.group_b) net.Unblock(x, y);
+        break;
+      case K::kClog:
+        for (AuthorityIndex x : f.group_a) for (AuthorityIndex y : f.group_b) net.Clog(x, y, f.value_us);
+        break;
+      case K::kUnclog:
+        for (AuthorityIndex x : f.group_a) for (AuthorityIndex y : f.group_b) net.Unclog(x, y);
+        break;
+      case K::kHeal:
+        net.HealAll();
+        break;
+      case K::kHealAll: {
+        net.HealAll();
+        NetworkOptions o = net.options();
+        o.packet_loss_probability = baseline_.packet_loss_probability;
+        o.packet_duplication_probability = baseline_.packet_duplication_probability;
+        o.one_way_delay_us_mean = baseline_.one_way_delay_us_mean;
+        net.set_options(o);
+        for (AuthorityIndex a = 0; a < n; ++a) {
+          if (paused_[a]) Resume(a);
+          if (!cluster_->IsUp(a)) cluster_->Restart(a);
+        }
+        break;
+      }
+      case K::kCrash:
+        if (!cluster_->IsUp(f.node)) return Skip(f, "already down");
+        if (paused_[f.node]) Resume(f.node);  // a paused machine can still die
+        cluster_->Crash(f.node);
+        break;
+      case K::kRestart:
+        if (cluster_->IsUp(f.node)) return Skip(f, "it is running");
+        cluster_->Restart(f.node);
+        break;
+      case K::kPause:
+        if (!cluster_->IsUp(f.node) || paused_[f.node]) return Skip(f, "not running");
+        paused_[f.node] = true;
+        cluster_->Pause(f.node);
+        break;
+      case K::kResume:
+        if (!paused_[f.node]) return Skip(f, "not paused");
+        Resume(f.node);
+        break;
     }
-    case K::kSetDelay: {
-      NetworkOptions o = net.options();
-      o.one_way_delay_us_mean = std::max(f.value_us, o.one_way_delay_us_min);
-      net.set_options(o);
-      break;
-    }
-    case K::kPartition:
-      net.Partition(f.group_a, f.group_b);
-      break;
-    case K::kBlock:
-      for (AuthorityIndex x : f.group_a) for (AuthorityIndex y : f.group_b) net.Block(x, y);
-      break;
-    case K::kClog:
-      for (AuthorityIndex x : f.group_a) for (AuthorityIndex y : f.group_b) net.Clog(x, y, f.value_us);
-      break;
-    case K::kHeal:
-      net.HealAll();
-      break;
-    case K::kCrash:
-      cluster.Crash(f.node);
-      break;
-    case K::kRestart:
-      cluster.Restart(f.node);
-      break;
-    case K::kPause:
-      cluster.Pause(f.node);
-      break;
-    case K::kResume:
-      cluster.Resume(f.node);
-      break;
   }
-}
+
+ private:
+  void Resume(AuthorityIndex a) {
+    paused_[a] = false;
+    cluster_->Resume(a);
+  }
+  void Skip(const FaultEvent& f, const char* why) {
+    VLOG(1) << "fault skipped (" << why << "): " << f.Describe();
+  }
+
+  Cluster* cluster_;
+  NetworkOptions baseline_;
+  std::vector<bool> paused_;
+};
+
+bool ByTime(const FaultEvent& a, const FaultEvent& b) { return a.at_us < b.at_us; }
 
 }  // namespace
 
@@ -159,8 +258,129 @@ std::string FaultEvent::Describe() const {
     case K::kRestart: return absl::StrCat(at, "restart ", node);
     case K::kPause: return absl::StrCat(at, "pause ", node);
     case K::kResume: return absl::StrCat(at, "resume ", node);
+    case K::kUnpartition: return absl::StrCat(at, "unpartition [", Group(group_a), "] | [", Group(group_b), "]");
+    case K::kUnblock: return absl::StrCat(at, "unblock [", Group(group_a), "] -> [", Group(group_b), "]");
+    case K::kUnclog: return absl::StrCat(at, "unclog [", Group(group_a), "] -> [", Group(group_b), "]");
+    case K::kHealAll: return absl::StrCat(at, "heal_all (network healed, rates reset, crashed restarted, paused resumed)");
   }
   return at;
+}
+
+std::vector<std::pair<std::string, FaultEvent::Kind>> FaultEvent::AllKinds() {
+  using K = Kind;
+  std::vector<std::pair<std::string, Kind>> out;
+  for (K k : {K::kSetLoss, K::kSetDelay, K::kPartition, K::kUnpartition, K::kBlock, K::kUnblock, K::kClog,
+              K::kUnclog, K::kHeal, K::kHealAll, K::kCrash, K::kRestart, K::kPause, K::kResume}) {
+    out.emplace_back(KindName(k), k);
+  }
+  return out;
+}
+
+const char* FaultEvent::KindName(Kind kind) {
+  using K = Kind;
+  switch (kind) {
+    case K::kSetLoss: return "set_loss";
+    case K::kSetDelay: return "set_delay";
+    case K::kPartition: return "partition";
+    case K::kBlock: return "block";
+    case K::kClog: return "clog";
+    case K::kHeal: return "heal";
+    case K::kCrash: return "crash";
+    case K::kRestart: return "restart";
+    case K::kPause: return "pause";
+    case K::kResume: return "resume";
+    case K::kUnpartition: return "unpartition";
+    case K::kUnblock: return "unblock";
+    case K::kUnclog: return "unclog";
+    case K::kHealAll: return "heal_all";
+  }
+  return "?";
+}
+
+std::vector<FaultPeriod> FaultPeriods(const std::vector<FaultEvent>& faults, const NetworkOptions& baseline,
+                                      TimeUs end_us) {
+  using K = FaultEvent::Kind;
+  std::vector<FaultPeriod> out;
+  // Open periods by key; closed by their inverse, a heal, or the end.
+  absl::btree_map<std::string, FaultPeriod> open;
+  auto close = [&](const std::string& key, TimeUs t) {
+    auto it = open.find(key);
+    if (it == open.end()) return;
+    it->second.end_us = t;
+    if (t > it->second.start_us) out.push_back(it->second);
+    open.erase(it);
+  };
+  auto close_prefix = [&](absl::string_view prefix, TimeUs t) {
+    std::vector<std::string> keys;
+    for (const auto& [k, p] : open) {
+      if (absl::StartsWith(k, prefix)) keys.push_back(k);
+    }
+    for (const auto& k : keys) close(k, t);
+  };
+  auto start = [&](const std::string& key, std::string kind, std::string label, TimeUs t) {
+    if (open.contains(key)) return;
+    open[key] = FaultPeriod{std::move(kind), std::move(label), t, t};
+  };
+  for (const FaultEvent& f : faults) {
+    const std::string groups = absl::StrCat("[", Group(f.group_a), "]|[", Group(f.group_b), "]");
+    switch (f.kind) {
+      case K::kSetLoss:
+        close("loss", f.at_us);
+        if (f.value != baseline.packet_loss_probability) start("loss", "loss", absl::StrCat("loss ", f.value), f.at_us);
+        break;
+      case K::kSetDelay:
+        close("delay", f.at_us);
+        if (f.value_us != baseline.one_way_delay_us_mean) {
+          start("delay", "delay", absl::StrCat("delay ", f.value_us / kMillisecondUs, " ms"), f.at_us);
+        }
+        break;
+      case K::kPartition:
+        start(absl::StrCat("net/partition", groups), "partition",
+              absl::StrCat("partition [", Group(f.group_a), "] | [", Group(f.group_b), "]"), f.at_us);
+        break;
+      case K::kUnpartition:
+        close(absl::StrCat("net/partition", groups), f.at_us);
+        break;
+      case K::kBlock:
+        start(absl::StrCat("net/block", groups), "block",
+              absl::StrCat("block [", Group(f.group_a), "] -> [", Group(f.group_b), "]"), f.at_us);
+        break;
+      case K::kUnblock:
+        close(absl::StrCat("net/block", groups), f.at_us);
+        break;
+      case K::kClog:
+        start(absl::StrCat("net/clog", groups), "clog",
+              absl::StrCat("clog [", Group(f.group_a), "] -> [", Group(f.group_b), "] +",
+                           f.value_us / kMillisecondUs, " ms"), f.at_us);
+        break;
+      case K::kUnclog:
+        close(absl::StrCat("net/clog", groups), f.at_us);
+        break;
+      case K::kHeal:
+        close_prefix("net/", f.at_us);
+        break;
+      case K::kHealAll:
+        for (auto it = open.begin(); it != open.end(); it = open.begin()) close(it->first, f.at_us);
+        break;
+      case K::kCrash:
+        close(absl::StrCat("node/pause", f.node), f.at_us);
+        start(absl::StrCat("node/crash", f.node), "crash", absl::StrCat("crash ", f.node), f.at_us);
+        break;
+      case K::kRestart:
+        close(absl::StrCat("node/crash", f.node), f.at_us);
+        break;
+      case K::kPause:
+        start(absl::StrCat("node/pause", f.node), "pause", absl::StrCat("pause ", f.node), f.at_us);
+        break;
+      case K::kResume:
+        close(absl::StrCat("node/pause", f.node), f.at_us);
+        break;
+    }
+  }
+  for (auto it = open.begin(); it != open.end(); it = open.begin()) close(it->first, end_us);
+  std::stable_sort(out.begin(), out.end(),
+                   [](const FaultPeriod& a, const FaultPeriod& b) { return a.start_us < b.start_us; });
+  return out;
 }
 
 std::vector<FaultEvent> DrawCrashRestarts(uint64_t seed, size_t nodes, int count, TimeUs start_us,
@@ -195,8 +415,26 @@ std::vector<FaultEvent> DrawCrashRestarts(uint64_t seed, size_t nodes, int count
   return out;
 }
 
-SimulationResult RunSimulation(const SimulationOptions& options) {
+SimulationOptions ResolveSchedule(const SimulationOptions& in, std::string* swarm_note) {
+  SimulationOptions o = in;
+  if (o.swarm) {
+    std::string note = DrawSwarm(&o);
+    if (swarm_note != nullptr) *swarm_note = std::move(note);
+    o.swarm = false;
+  }
+  if (o.crash_restarts > 0) {
+    auto drawn = DrawCrashRestarts(o.cluster.seed, o.cluster.nodes, o.crash_restarts, kSecondUs,
+                                   o.duration_us - o.drain_us - o.liveness_bound_us / 2);
+    o.faults.insert(o.faults.end(), drawn.begin(), drawn.end());
+    o.crash_restarts = 0;
+  }
+  std::stable_sort(o.faults.begin(), o.faults.end(), ByTime);
+  return o;
+}
+
+SimulationResult RunSimulation(const SimulationOptions& unresolved) {
   const auto wall_start = std::chrono::steady_clock::now();
+  const SimulationOptions options = ResolveSchedule(unresolved);
   SimulationResult result;
   result.seed = options.cluster.seed;
   result.nodes = options.cluster.nodes;
@@ -208,8 +446,22 @@ SimulationResult RunSimulation(const SimulationOptions& options) {
   Cluster* cluster_ptr = nullptr;
 
   Cluster::Observers obs;
+  // Batch creation times and the first commit of each index, for the
+  // latency-over-time series (lookup only; never iterated).
+  absl::flat_hash_map<Digest, TimeUs> batch_created_us;
+  uint64_t next_first_index = 0;
   obs.on_commit = [&](AuthorityIndex a, const CommittedSubDag& sub) {
-    checkers->OnCommit(a, sub, cluster_ptr->scheduler().NowUs());
+    const TimeUs now = cluster_ptr->scheduler().NowUs();
+    if (!cluster_ptr->IsByzantine(a) && sub.index >= next_first_index) {
+      next_first_index = sub.index + 1;
+      for (const BatchRef& b : sub.batches) {
+        if (auto it = batch_created_us.find(b.digest); it != batch_created_us.end()) {
+          result.batch_commit_latency_us.emplace_back(now, now - it->second);
+          batch_created_us.erase(it);
+        }
+      }
+    }
+    checkers->OnCommit(a, sub, now);
     if (dag_export && a == 0) dag_export->OnCommit(sub);
     if (checkers->failed()) cluster_ptr->scheduler().RequestStop();
   };
@@ -218,7 +470,10 @@ SimulationResult RunSimulation(const SimulationOptions& options) {
     if (dag_export && a == 0) dag_export->OnCertificate(c);
     if (checkers->failed()) cluster_ptr->scheduler().RequestStop();
   };
-  obs.on_batch_sealed = [&](AuthorityIndex a, WorkerId w, const BatchAccepted& b) { load->OnSealed(a, w, b); };
+  obs.on_batch_sealed = [&](AuthorityIndex a, WorkerId w, const BatchAccepted& b) {
+    batch_created_us.emplace(b.digest, b.created_at_us);
+    load->OnSealed(a, w, b);
+  };
   obs.on_batch_accepted = [&](AuthorityIndex a, WorkerId w, const BatchAccepted& b) { load->OnAccepted(a, w, b); };
 
   StoreFactory factory = [&]() -> std::unique_ptr<Store> {
@@ -254,19 +509,14 @@ SimulationResult RunSimulation(const SimulationOptions& options) {
     });
   }
 
-  std::vector<FaultEvent> faults = options.faults;
-  if (options.crash_restarts > 0) {
-    auto drawn = DrawCrashRestarts(options.cluster.seed, options.cluster.nodes, options.crash_restarts,
-                                   kSecondUs, options.duration_us - options.drain_us - options.liveness_bound_us / 2);
-    faults.insert(faults.end(), drawn.begin(), drawn.end());
-    std::stable_sort(faults.begin(), faults.end(),
-                     [](const FaultEvent& a, const FaultEvent& b) { return a.at_us < b.at_us; });
-  }
+  const std::vector<FaultEvent>& faults = options.faults;
+  auto applier = std::make_unique<FaultApplier>(&cluster, options.cluster.network);
+  load->set_is_paused([applier = applier.get()](AuthorityIndex a) { return applier->paused(a); });
   for (const FaultEvent& f : faults) {
     result.heal_us = std::max(result.heal_us, f.at_us);
-    cluster.scheduler().ScheduleAt(f.at_us, [&cluster, f] {
+    cluster.scheduler().ScheduleAt(f.at_us, [applier = applier.get(), f] {
       VLOG(1) << "fault: " << f.Describe();
-      Apply(cluster, f);
+      applier->Apply(f);
     });
   }
   result.faults = faults;
@@ -295,6 +545,7 @@ SimulationResult RunSimulation(const SimulationOptions& options) {
   result.commit_latency_ms_p50 = Percentile(checkers->batch_commit_latencies_us(), 0.5);
   result.commit_latency_ms_p99 = Percentile(checkers->batch_commit_latencies_us(), 0.99);
   result.commit_timeline = checkers->commit_timeline();
+  result.fault_periods = FaultPeriods(faults, options.cluster.network, end_us);
   result.frames_delivered = cluster.network().stats().frames_delivered;
   absl::btree_map<std::string, int64_t> rows;
   std::vector<std::string> order;
@@ -351,6 +602,43 @@ std::string SimulationResult::ToJson() const {
       batches_sealed, batches_quorum, frames_delivered, retransmissions, commit_latency_ms_p50,
       commit_latency_ms_p99, absl::StrJoin(rows, ","), wall_s, wall_s > 0 ? sim_time_s / wall_s : 0,
       wall_s > 0 ? events / wall_s : 0);
+}
+
+std::string SimulationResult::ToRunSummaryJson() const {
+  std::string out = "{\n\"result\": ";
+  absl::StrAppend(&out, ToJson(), ",\n\"heal_s\": ", absl::StrFormat("%.6f", heal_us / 1e6), ",\n\"faults\": [");
+  for (size_t i = 0; i < faults.size(); ++i) {
+    const FaultEvent& f = faults[i];
+    absl::StrAppend(&out, i ? ",\n  " : "\n  ", "{\"at_s\":", absl::StrFormat("%.6f", f.at_us / 1e6),
+                    ",\"kind\":", JsonString(FaultEvent::KindName(f.kind)),
+                    ",\"describe\":", JsonString(f.Describe()), "}");
+  }
+  absl::StrAppend(&out, "],\n\"fault_periods\": [");
+  for (size_t i = 0; i < fault_periods.size(); ++i) {
+    const FaultPeriod& p = fault_periods[i];
+    absl::StrAppend(&out, i ? ",\n  " : "\n  ", "{\"kind\":", JsonString(p.kind), ",\"label\":", JsonString(p.label),
+                    ",\"start_s\":", absl::StrFormat("%.6f", p.start_us / 1e6),
+                    ",\"end_s\":", absl::StrFormat("%.6f", p.end_us / 1e6), "}");
+  }
+  absl::StrAppend(&out, "],\n\"violations\": [");
+  for (size_t i = 0; i < violations.size(); ++i) {
+    const Violation& v = violations[i];
+    absl::StrAppend(&out, i ? ",\n  " : "\n  ", "{\"checker\":", JsonString(v.checker),
+                    ",\"at_s\":", absl::StrFormat("%.6f", v.at_us / 1e6), ",\"evidence\":", JsonString(v.evidence), "}");
+  }
+  // Time series as [t_s, value] pairs.
+  absl::StrAppend(&out, "],\n\"commit_timeline\": [");
+  for (size_t i = 0; i < commit_timeline.size(); ++i) {
+    absl::StrAppend(&out, i ? "," : "", absl::StrFormat("[%.6f,%d]", commit_timeline[i].first / 1e6,
+                                                        commit_timeline[i].second));
+  }
+  absl::StrAppend(&out, "],\n\"batch_commit_latency_ms\": [");
+  for (size_t i = 0; i < batch_commit_latency_us.size(); ++i) {
+    absl::StrAppend(&out, i ? "," : "", absl::StrFormat("[%.6f,%.3f]", batch_commit_latency_us[i].first / 1e6,
+                                                        batch_commit_latency_us[i].second / 1e3));
+  }
+  absl::StrAppend(&out, "]\n}\n");
+  return out;
 }
 
 }  // namespace narwhal::sim

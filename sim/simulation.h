@@ -28,6 +28,13 @@ struct FaultEvent {
     kRestart,        // node
     kPause,          // node
     kResume,         // node
+    kUnpartition,    // group_a <-> group_b reconnected both ways
+    kUnblock,        // group_a -> group_b reconnected
+    kUnclog,         // group_a -> group_b back to normal delay
+    // The heal that starts the liveness phase: partitions, blocks and clogs
+    // removed, loss/delay/duplication back to the run's baseline, crashed
+    // authorities restarted, paused ones resumed.
+    kHealAll,
   };
   TimeUs at_us = 0;
   Kind kind = Kind::kHeal;
@@ -37,7 +44,21 @@ struct FaultEvent {
   TimeUs value_us = 0;
 
   std::string Describe() const;
+  // The name scenario files use: "set_loss", "partition", "heal_all", ...
+  static const char* KindName(Kind kind);
+  static std::vector<std::pair<std::string, Kind>> AllKinds();
 };
+
+// A stretch of virtual time during which a fault was in force (for plots):
+// a crash until its restart, a partition until it is lifted or healed, ...
+struct FaultPeriod {
+  std::string kind;   // "crash", "partition", "loss", ...
+  std::string label;  // "crash 2", "partition [0] | [1,2,3]", ...
+  TimeUs start_us = 0;
+  TimeUs end_us = 0;
+};
+std::vector<FaultPeriod> FaultPeriods(const std::vector<FaultEvent>& faults, const NetworkOptions& baseline,
+                                      TimeUs end_us);
 
 struct SimulationOptions {
   ClusterOptions cluster;
@@ -50,12 +71,23 @@ struct SimulationOptions {
   std::vector<FaultEvent> faults;
   // K random crash/restart events on up to f nodes, drawn from the seed.
   int crash_restarts = 0;
+  // Swarm mode: the network rates, the fault schedule and (unless some are
+  // given) the Byzantine authorities are drawn from the seed (sim/swarm.h).
+  bool swarm = false;
   // Commits must resume within this bound after the last fault is healed.
   TimeUs liveness_bound_us = 20 * kSecondUs;
   std::string export_dag_path;   // JSON Lines of authority 0's DAG and commits
   bool check_votes = true;       // parse votes on the wire (costly for huge runs)
   std::string scenario_name = "flags";
 };
+
+// `options` with every random choice about the schedule made explicit: the
+// swarm draw and the crash_restarts draw become plain faults (swarm = false,
+// crash_restarts = 0), sorted by time. RunSimulation(ResolveSchedule(o)) is
+// the same run as RunSimulation(o); minimization and scenario printing start
+// from it.
+// `swarm_note`, if given, receives DrawSwarm's one-line description.
+SimulationOptions ResolveSchedule(const SimulationOptions& options, std::string* swarm_note = nullptr);
 
 struct SimulationResult {
   uint64_t seed = 0;
@@ -81,11 +113,19 @@ struct SimulationResult {
   std::vector<std::pair<std::string, int64_t>> store_rows;  // summed over nodes
   std::vector<FaultEvent> faults;  // the schedule that ran (drawn faults included)
   std::vector<std::pair<TimeUs, TimeUs>> commit_timeline;
+  // (commit time, latency) of every batch the first time any honest node
+  // commits it: the commit-latency-over-time plot.
+  std::vector<std::pair<TimeUs, TimeUs>> batch_commit_latency_us;
+  std::vector<FaultPeriod> fault_periods;
   double wall_s = 0;
   std::vector<std::string> node_states;  // Primary::DebugString of running nodes
 
   // One JSON object on one line; the simulator prints it last.
   std::string ToJson() const;
+  // ToJson plus the fault schedule, the fault periods and the time series
+  // (commit timeline, batch latencies), pretty enough for tools to read:
+  // what tools/render_run.py plots.
+  std::string ToRunSummaryJson() const;
 };
 
 SimulationResult RunSimulation(const SimulationOptions& options);

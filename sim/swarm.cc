@@ -1,0 +1,180 @@
+#include "sim/swarm.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "core/byzantine.h"
+#include "core/random.h"
+#include "glog/logging.h"
+
+namespace narwhal::sim {
+namespace {
+
+using K = FaultEvent::Kind;
+
+// An interval during which `node` is crashed or paused.
+struct Down {
+  AuthorityIndex node;
+  TimeUs start_us, end_us;
+};
+
+std::vector<AuthorityIndex> Shuffled(Random& r, size_t n) {
+  std::vector<AuthorityIndex> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = static_cast<AuthorityIndex>(i);
+  for (size_t i = n; i > 1; --i) std::swap(v[i - 1], v[r.Uniform(i)]);
+  return v;
+}
+
+// A random split into two non-empty groups (n >= 2).
+std::pair<std::vector<AuthorityIndex>, std::vector<AuthorityIndex>> Split(Random& r, size_t n) {
+  std::vector<AuthorityIndex> v = Shuffled(r, n);
+  const size_t k = 1 + r.Uniform(n - 1);
+  std::vector<AuthorityIndex> a(v.begin(), v.begin() + k), b(v.begin() + k, v.end());
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  return {a, b};
+}
+
+FaultEvent Event(TimeUs at, K kind) {
+  FaultEvent f;
+  f.at_us = at;
+  f.kind = kind;
+  return f;
+}
+
+}  // namespace
+
+TimeUs SwarmHealUs(const SimulationOptions& o) {
+  // Faults in the first half; the second half is the liveness phase (the
+  // load stops drain_us before the end so accepted transactions can commit).
+  return std::max<TimeUs>(kSecondUs, o.duration_us / 2 / kMillisecondUs * kMillisecondUs);
+}
+
+std::string DrawSwarm(SimulationOptions* o) {
+  Random r(Random::DeriveSeed(o->cluster.seed, "swarm"));
+  const size_t n = o->cluster.nodes;
+  std::vector<uint64_t> stakes = o->cluster.stakes;
+  if (stakes.empty()) stakes.assign(n, 1);
+  uint64_t total = 0;
+  for (uint64_t s : stakes) total += s;
+  // Faulty stake (Byzantine + down at once) must stay below f+1.
+  const uint64_t validity = (total + 2) / 3;
+  uint64_t budget = validity - 1;
+
+  NetworkOptions& net = o->cluster.network;
+  net.delay_distribution = r.Bernoulli(0.5) ? DelayDistribution::kUniform : DelayDistribution::kExponential;
+  static constexpr int kDelaysMs[] = {5, 10, 20, 50, 100, 250};
+  net.one_way_delay_us_mean = std::max<TimeUs>(kDelaysMs[r.Uniform(6)] * kMillisecondUs, net.one_way_delay_us_min);
+  net.packet_loss_probability = r.Bernoulli(0.4) ? 0.0 : std::round(r.NextDouble() * 0.2 * 1000) / 1000;
+  net.packet_duplication_probability = r.Bernoulli(0.6) ? 0.0 : std::round(r.NextDouble() * 0.05 * 1000) / 1000;
+
+  std::vector<std::string> byz_notes;
+  if (o->cluster.byzantine.empty() && budget > 0 && r.Bernoulli(0.3)) {
+    const std::vector<std::string> names = ByzantineBehavior::AllNames();
+    const size_t want = 1 + r.Uniform(n);
+    for (AuthorityIndex a : Shuffled(r, n)) {
+      if (o->cluster.byzantine.size() >= want || stakes[a] > budget) continue;
+      std::vector<std::string> chosen = {names[r.Uniform(names.size())]};
+      if (r.Bernoulli(0.3)) {
+        const std::string& second = names[r.Uniform(names.size())];
+        if (second != chosen[0]) chosen.push_back(second);
+      }
+      auto b = ByzantineBehavior::Parse(absl::StrJoin(chosen, ","));
+      CHECK(b.ok()) << b.status();
+      o->cluster.byzantine[a] = *b;
+      budget -= stakes[a];
+      byz_notes.push_back(absl::StrCat(a, ":", absl::StrJoin(chosen, "+")));
+    }
+  } else {
+    for (const auto& [a, b] : o->cluster.byzantine) budget -= std::min(budget, stakes[a]);
+  }
+
+  const TimeUs heal = SwarmHealUs(*o);
+  const TimeUs first = kSecondUs / 2;
+  std::vector<FaultEvent> out;
+  std::vector<Down> downs;
+  const int episodes = static_cast<int>(r.Uniform(9));
+  for (int e = 0; e < episodes && heal - first > kSecondUs / 2; ++e) {
+    const TimeUs start = r.UniformRange(first, heal - kSecondUs / 4) / kMillisecondUs * kMillisecondUs;
+    const TimeUs len = r.UniformRange(200 * kMillisecondUs, std::max(200 * kMillisecondUs, std::min<TimeUs>(10 * kSecondUs, heal - start)));
+    const TimeUs end = std::min(heal, start + len) / kMillisecondUs * kMillisecondUs;
+    if (end <= start) continue;
+    const uint64_t kind = r.Uniform(8);
+    if (kind >= 5 && n < 2) continue;
+    switch (kind) {
+      case 0: {  // loss spike
+        FaultEvent f = Event(start, K::kSetLoss);
+        f.value = std::round((0.2 + 0.4 * r.NextDouble()) * 1000) / 1000;
+        FaultEvent g = Event(end, K::kSetLoss);
+        g.value = net.packet_loss_probability;
+        out.push_back(f);
+        out.push_back(g);
+        break;
+      }
+      case 1: {  // latency spike
+        FaultEvent f = Event(start, K::kSetDelay);
+        f.value_us = r.UniformRange(100, 1000) * kMillisecondUs;
+        FaultEvent g = Event(end, K::kSetDelay);
+        g.value_us = net.one_way_delay_us_mean;
+        out.push_back(f);
+        out.push_back(g);
+        break;
+      }
+      case 2:  // symmetric partition
+      case 3:  // one-way block
+      case 4: {  // clogged links
+        if (n < 2) break;
+        auto [a, b] = Split(r, n);
+        const K on = kind == 2 ? K::kPartition : kind == 3 ? K::kBlock : K::kClog;
+        const K off = kind == 2 ? K::kUnpartition : kind == 3 ? K::kUnblock : K::kUnclog;
+        FaultEvent f = Event(start, on);
+        f.group_a = a;
+        f.group_b = b;
+        if (on == K::kClog) f.value_us = r.UniformRange(50, 2000) * kMillisecondUs;
+        FaultEvent g = f;
+        g.at_us = end;
+        g.kind = off;
+        g.value_us = 0;
+        out.push_back(f);
+        out.push_back(g);
+        break;
+      }
+      default: {  // 5, 6: crash and restart; 7: pause and resume
+        const bool pause = kind == 7;
+        for (AuthorityIndex v : Shuffled(r, n)) {
+          if (o->cluster.byzantine.contains(v)) continue;
+          uint64_t down_stake = stakes[v];
+          bool clash = false;
+          for (const Down& d : downs) {
+            if (d.start_us <= end && start <= d.end_us) {
+              down_stake += stakes[d.node];
+              clash |= d.node == v;
+            }
+          }
+          if (clash || down_stake > budget) continue;
+          FaultEvent f = Event(start, pause ? K::kPause : K::kCrash);
+          f.node = v;
+          FaultEvent g = Event(end, pause ? K::kResume : K::kRestart);
+          g.node = v;
+          out.push_back(f);
+          out.push_back(g);
+          downs.push_back({v, start, end});
+          break;
+        }
+      }
+    }
+  }
+  out.push_back(Event(heal, K::kHealAll));
+  std::stable_sort(out.begin(), out.end(), [](const FaultEvent& a, const FaultEvent& b) { return a.at_us < b.at_us; });
+  o->faults.insert(o->faults.end(), out.begin(), out.end());
+  return absl::StrFormat(
+      "swarm: delay %s mean %d ms, loss %.3f, duplication %.3f, byzantine [%s], %d fault events, heal_all at %.3f s",
+      net.delay_distribution == DelayDistribution::kUniform ? "uniform" : "exponential",
+      net.one_way_delay_us_mean / kMillisecondUs, net.packet_loss_probability, net.packet_duplication_probability,
+      absl::StrJoin(byz_notes, ","), out.size() - 1, heal / 1e6);
+}
+
+}  // namespace narwhal::sim
