@@ -142,7 +142,7 @@ void BatchFetcher::OnResponse(WorkerId worker, const std::vector<Digest>& asked,
         }
         continue;
       }
-      if (w.misses >= 2) by_author[{w.author, w.round}].push_back(d);
+      by_author[{w.author, w.round}].push_back(d);
       TimeUs delay = options_.first_retry_delay_us;
       for (int m = 1; m < w.misses && delay < options_.retry_delay_us; ++m) delay *= 2;
       retry[std::min(delay, options_.retry_delay_us)].push_back(d);

@@ -4,9 +4,9 @@
 // a bounded LRU cache.
 //
 // A batch the worker does not hold (another authority's batch still on its
-// way to it, or that never reached it, e.g. while it was down) is asked for
-// again with a growing delay, and from the second miss on the worker is
-// told to fetch it from the other workers (wire::SynchronizeBatches, as the
+// way to it, or that never reached it: a quorum formed without it, or it was
+// down) is asked for again with a growing delay, and the worker is told to
+// fetch it from the other workers (wire::SynchronizeBatches, as the
 // primary itself does when it lacks a header's payload). After
 // give_up_after_us the batch is reported unavailable (garbage-collected
 // everywhere). Requests go out lowest priority first.
@@ -38,10 +38,11 @@ struct BatchFetcherOptions {
   int digests_per_request_max = 8;
   int requests_in_flight_max = 4;  // per worker
   TimeUs request_timeout_us = 5 * kSecondUs;
-  // A batch our worker does not hold yet (often: still on its way to it)
-  // is asked again after first_retry_delay_us, doubling up to
-  // retry_delay_us; from the second miss on, the worker is also told to
-  // fetch it from its peers.
+  // A batch our worker does not hold yet is asked again after
+  // first_retry_delay_us, doubling up to retry_delay_us; each miss also
+  // tells the worker to fetch it from its peers (it must, before the
+  // garbage-collection round passes the batch's round: the worker ignores
+  // older synchronization requests).
   TimeUs first_retry_delay_us = 50 * kMillisecondUs;
   TimeUs retry_delay_us = 1 * kSecondUs;
   TimeUs give_up_after_us = 60 * kSecondUs;

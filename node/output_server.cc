@@ -77,14 +77,12 @@ void OutputServer::OnCommit(const CommittedSubDag& sub) {
   commit_times_[sub.index] = loop_.NowUs();
   while (commit_times_.size() > kCommitTimesMax) commit_times_.erase(commit_times_.begin());
   next_commit_index_ = std::max(next_commit_index_, sub.index + 1);
-  // Fetch ahead only for subscribers that follow the live end: a lagging
-  // one prefetches its own window, and prefetching far past it would
-  // only push its batches out of the cache.
-  bool live = false;
-  for (const auto& [identity, s] : subscribers_) {
-    live |= s.next_index + options_.prefetch_sub_dags >= sub.index;
-  }
-  if (options_.prefetch_on_commit && live) Prefetch(*row);
+  // Fetch at once, subscribers or not: our worker may lack a batch (a
+  // quorum formed without it), and it only synchronizes batches above the
+  // garbage-collection round, so a committed batch must be asked for
+  // before consensus moves gc_depth rounds on. Priorities keep these
+  // prefetches behind whatever a subscriber waits for.
+  if (options_.prefetch_on_commit) Prefetch(*row);
   rows_[sub.index] = std::move(row);
   while (rows_.size() > options_.rows_cached_max) rows_.erase(rows_.begin());
   SchedulePump();

@@ -39,8 +39,7 @@ struct OutputServerOptions {
   size_t max_transaction_size_bytes = 64 * 1024;
   // Sub-DAGs past a subscriber's position whose batches are fetched ahead.
   int prefetch_sub_dags = 8;
-  // Fetch a batch as soon as it commits, if a subscriber is within
-  // prefetch_sub_dags of the live end.
+  // Fetch every batch as soon as it commits (see OnCommit for why).
   bool prefetch_on_commit = true;
   int send_hwm_messages = 64;
   // Messages sent to one subscriber per turn before the others get theirs.
