@@ -240,7 +240,10 @@ absl::StatusOr<SimulationOptions> ParseScenario(absl::string_view json, absl::st
   if (!s.name().empty()) o.scenario_name = s.name();
   if (s.has_seed()) o.cluster.seed = s.seed();
   if (s.duration_s() < 0) return e.Bad("duration_s", "must be > 0");
-  if (s.duration_s() > 0) o.duration_us = SecondsToUs(s.duration_s());
+  if (s.duration_s() > 0) {
+    o.duration_us = SecondsToUs(s.duration_s());
+    o.drain_us = std::min<TimeUs>(10 * kSecondUs, o.duration_us / 3);  // unless load.drain_s says
+  }
   if (s.liveness_bound_s() < 0) return e.Bad("liveness_bound_s", "must be > 0");
   if (s.liveness_bound_s() > 0) o.liveness_bound_us = SecondsToUs(s.liveness_bound_s());
   if (auto r = ApplyCommittee(e, s.committee(), &o); !r.ok()) return r;
