@@ -58,6 +58,24 @@ TEST(SwarmDeterminismTest, SeparateProcessesAgree) {
   }
 }
 
+TEST(SwarmDeterminismTest, AMismatchIsReported) {
+  // The check itself can fail: a "separate process" that runs another seed
+  // (as a leak of process state would make it) is a mismatch.
+  ProcessPool pool(2);
+  SimulationOptions o = Swarm(0, 4, 2 * kSecondUs);
+  o.drain_us = kSecondUs;
+  auto outs = CheckDeterminism(o, 3, 3, pool, [&](uint64_t seed) {
+    return std::vector<std::string>{"sim/narwhal_sim", "--swarm", "--insecure_signatures", "--duration_s=2",
+                                    "--drain_s=1", "--rate=1000", "--batch_size=500000",
+                                    absl::StrCat("--seed=", seed + 1)};
+  });
+  ASSERT_EQ(outs.size(), 1u);
+  EXPECT_FALSE(outs[0].ok());
+  ASSERT_EQ(outs[0].hashes.size(), 4u);
+  EXPECT_EQ(outs[0].hashes[0], outs[0].hashes[1]);
+  EXPECT_NE(outs[0].hashes[0], outs[0].hashes[2]);
+}
+
 TEST(SwarmDeterminismTest, DrawsStayInsideTheModel) {
   using K = FaultEvent::Kind;
   size_t with_byzantine = 0, with_crash = 0, with_partition = 0;
