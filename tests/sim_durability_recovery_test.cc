@@ -560,7 +560,7 @@ TEST_P(SimDurabilityCatchUpTest, RestartWithinTheGcWindowCatchesUp) {
 // round), and it stays at its old round forever with its fetches pending;
 // with f such nodes the committee loses its slack. Re-enable when the core
 // can catch up past the GC window (e.g. sync of committed output).
-TEST_P(SimDurabilityCatchUpTest, DISABLED_RestartAfterMoreThanGcDepthRoundsCatchesUp) {
+TEST_P(SimDurabilityCatchUpTest, RestartAfterMoreThanGcDepthRoundsCatchesUp) {
   RunCatchUp(GetParam(), 30 * kSecondUs);  // ~150 rounds down, gc_depth 50
 }
 

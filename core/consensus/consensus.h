@@ -69,6 +69,11 @@ class Consensus {
   // re-fed certificates commits, with the same sub-DAG, on a later call.
   virtual absl::Status Restore(std::string_view state,
                                const std::vector<CertificatePtr>& uncommitted_dag) = 0;
+  // State sync: applies a sub-DAG that the others committed (a node too far
+  // behind to rebuild the DAG learns it from f+1 authorities). `sub.index`
+  // must be the next index and its leader above the last committed round.
+  // Its certificates are recorded as committed; the GC round advances.
+  virtual absl::Status ApplySynced(const CommittedSubDag& sub) = 0;
 };
 
 std::unique_ptr<Consensus> MakeConsensus(ConsensusKind kind, const Committee& committee,

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+
 #include "core/consensus/ordering.h"
 #include "glog/logging.h"
 
@@ -63,6 +65,27 @@ std::vector<CommittedSubDag> DagConsensus::Commit(const CertificatePtr& leader) 
     committed.push_back(std::move(sub_dag));
   }
   return committed;
+}
+
+absl::Status DagConsensus::ApplySynced(const CommittedSubDag& sub) {
+  if (sub.index != commit_state_.next_index()) {
+    return absl::FailedPreconditionError(absl::StrCat("synced sub-DAG has index ", sub.index,
+                                                      ", the next index is ", commit_state_.next_index()));
+  }
+  if (sub.leader == nullptr || sub.leader->round() <= commit_state_.last_committed_round()) {
+    return absl::InvalidArgumentError("synced sub-DAG's leader is not above the last committed round");
+  }
+  const Round gc = commit_state_.gc_round();
+  for (const CertificatePtr& certificate : sub.certificates) {
+    if (certificate->round() <= gc || commit_state_.IsCommitted(certificate->author(), certificate->round())) {
+      continue;
+    }
+    commit_state_.RecordCertificate(certificate->author(), certificate->round());
+    dag_.Insert(certificate);
+  }
+  commit_state_.RecordLeader(sub.leader->round());
+  dag_.GarbageCollect(commit_state_.gc_round());
+  return absl::OkStatus();
 }
 
 absl::Status DagConsensus::Restore(std::string_view state,

@@ -37,6 +37,8 @@ class DagConsensus : public Consensus {
   absl::Status Restore(std::string_view state,
                        const std::vector<CertificatePtr>& uncommitted_dag) final;
 
+  absl::Status ApplySynced(const CommittedSubDag& sub) final;
+
   // Certificates currently held (for tests and metrics).
   size_t dag_size() const { return dag_.size(); }
 

@@ -50,6 +50,7 @@ struct PrimaryStats {
   uint64_t certificates_committed = 0;
   uint64_t leader_timeouts = 0;
   uint64_t batches_reproposed = 0;  // own certificates garbage-collected uncommitted
+  uint64_t sub_dags_synced = 0;     // learned by state sync from f+1 authorities
   // Rejections by reason ("bad_signature", "equivocation", ...), ordered.
   absl::btree_map<std::string, uint64_t> rejected;
 };
@@ -141,6 +142,14 @@ class Primary {
   void GarbageCollect(Round new_gc_round);
   absl::Status Recover();
 
+  // ---- state sync (a node further behind than the others' GC) ----
+  void OnCommittedRequest(const wire::CommittedRequest& msg, Messenger::Responder respond);
+  void MaybeStartCatchUp(Round seen_round);
+  void OnCatchUpItems(AuthorityIndex from, uint64_t from_index, const wire::Response& response);
+  void FinishCatchUpRound();
+  absl::Status ApplySyncedRow(const std::string& bytes);
+  void ReprocessWaiting();
+
   // ---- Byzantine hooks (simulator only) ----
   void ByzantineExtras(const Header& header);
 
@@ -204,6 +213,11 @@ class Primary {
   // Reliable sends, dropped (cancelled) at garbage collection.
   absl::btree_map<Round, std::vector<RequestHandle>> sends_by_round_;
   Round cleanup_sent_round_ = 0;
+  // State sync: per index, candidate rows (by content) and who sent them.
+  bool catch_up_in_flight_ = false;
+  uint64_t consensus_next_index_ = 0;
+  TimerId catch_up_timer_ = 0;
+  absl::btree_map<uint64_t, absl::btree_map<std::string, absl::btree_set<AuthorityIndex>>> catch_up_rows_;
   PrimaryStats stats_;
 };
 
