@@ -153,7 +153,15 @@ void BatchFetcher::OnResponse(WorkerId worker, const std::vector<Digest>& asked,
         auto* s = sync.mutable_synchronize_batches();
         for (const Digest& d : digests) s->add_digests(d.ToBytes());
         s->set_author(key.first);
-        s->set_round(key.second);
+        // TODO(core): a worker drops synchronization requests for rounds
+        // below its cleanup (GC) round, even for batches that were
+        // committed and that its primary's executor still needs; under
+        // load our worker can miss a batch (a quorum formed without it)
+        // and hear about it only after GC passed. Until the core offers a
+        // "fetch this committed batch" request, we name the later of the
+        // certificate's round and our GC round, so the worker asks its
+        // peers as long as they still hold the batch.
+        s->set_round(std::max(key.second, floor_round_ ? floor_round_() : Round{0}));
         (void)messenger_.SendUnreliable(Endpoint::Worker(self_, worker), std::move(sync), nullptr,
                                         options_.request_timeout_us);
       }

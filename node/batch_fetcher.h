@@ -78,6 +78,8 @@ class BatchFetcher {
   // first and prefetches never starve it).
   State Get(const BatchRef& ref, AuthorityIndex author, Round round, uint64_t priority, Batch* out);
   void SetOnProgress(std::function<void()> on_progress) { on_progress_ = std::move(on_progress); }
+  // Our primary's garbage-collection round (see the TODO in the .cc).
+  void SetFloorRound(std::function<Round()> floor_round) { floor_round_ = std::move(floor_round); }
 
   const BatchFetcherStats& stats() const { return stats_; }
   size_t cached_bytes() const { return cache_bytes_; }
@@ -124,6 +126,7 @@ class BatchFetcher {
   std::deque<Digest> unavailable_order_;
   absl::btree_set<TimerId> timers_;
   std::function<void()> on_progress_;
+  std::function<Round()> floor_round_;
   BatchFetcherStats stats_;
 };
 

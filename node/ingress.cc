@@ -115,6 +115,13 @@ void Ingress::Handle(const std::string& identity, const std::string& payload) {
       } else {
         pending_key = *seq;
         pending_[*seq] = Pending{identity, submit.request_id(), static_cast<uint32_t>(i), 1};
+        if (pending_.size() > kPendingRangesMax) {
+          // Acceptance that never came (e.g. our primary is down and the
+          // report was given up): forget the oldest; its client only
+          // misses the notice, never a transaction.
+          ++stats_.notices_forgotten;
+          pending_.erase(pending_.begin());
+        }
       }
     } else {
       ++stats_.transactions_refused;

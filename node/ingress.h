@@ -42,11 +42,14 @@ struct IngressStats {
   uint64_t transactions_accepted = 0;
   uint64_t malformed = 0;
   uint64_t replies_dropped = 0;  // the client was gone or its queue full
+  uint64_t notices_forgotten = 0;  // beyond kPendingRangesMax
 };
 
 class Ingress {
  public:
   static constexpr int kTransactionsPerRequestMax = 100'000;
+  // Sequenced ranges waiting for acceptance that are remembered.
+  static constexpr size_t kPendingRangesMax = 1'000'000;
 
   // Binds the socket; takes over the worker's OnBatchAccepted callback.
   static absl::StatusOr<std::unique_ptr<Ingress>> Create(void* context, EventLoop& loop,

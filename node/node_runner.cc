@@ -220,6 +220,8 @@ absl::Status NodeProcess::StartPrimary() {
   Env env{loop_.get(), loop_.get(), role->random.get(), role->shared->main(), role->store.get()};
   role->primary = std::make_unique<Primary>(env, config_.committee, params, self_, keys_.signing,
                                             SignatureScheme::kEd25519, std::move(hooks));
+  Primary* primary = role->primary.get();
+  role->fetcher->SetFloorRound([primary] { return primary->gc_round(); });
   if (absl::Status s = role->primary->Start(); !s.ok()) return s;
   LOG(INFO) << "primary of authority " << self_ << " started at "
             << config_.committee.authority(self_).primary_address << ", output at "
