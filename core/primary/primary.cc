@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 
@@ -332,14 +333,15 @@ void Primary::ProcessHeader(Header header) {
   }
   // All parents present: they must be round - 1 with a quorum of stake.
   uint64_t stake = 0;
-  absl::btree_set<AuthorityIndex> authors;
+  std::vector<bool> seen(committee_.size(), false);
   if (header.round - 1 > gc_round_) {
     for (const Digest& p : header.parents) {
       const CertificatePtr& parent = by_digest_.at(p);
-      if (parent->round() != header.round - 1 || !authors.insert(parent->author()).second) {
+      if (parent->round() != header.round - 1 || seen[parent->author()]) {
         return Reject("bad_parents", absl::StrCat("header ", header.digest.Short(),
                                                   " has a parent of the wrong round or a repeated author"));
       }
+      seen[parent->author()] = true;
       stake += committee_.Stake(parent->author());
     }
     if (stake < committee_.QuorumThreshold()) {
@@ -531,11 +533,12 @@ absl::Status Primary::AcceptCertificate(const CertificatePtr& cert) {
     if (HasCertificate(c->digest) || c->round() <= gc_round_) continue;
     if (c->round() - 1 > gc_round_) {
       uint64_t stake = 0;
-      absl::btree_set<AuthorityIndex> authors;
+      std::vector<bool> seen(committee_.size(), false);
       bool ok = true;
       for (const Digest& p : c->parents()) {
         const CertificatePtr& parent = by_digest_.at(p);
-        ok &= parent->round() == c->round() - 1 && authors.insert(parent->author()).second;
+        ok &= parent->round() == c->round() - 1 && !seen[parent->author()];
+        seen[parent->author()] = true;
         stake += committee_.Stake(parent->author());
       }
       if (!ok || stake < committee_.QuorumThreshold()) {
@@ -931,18 +934,19 @@ void Primary::Propose() {
 }
 
 void Primary::RequeueUnreachableOwnBatches(Round top) {
-  if (own_uncommitted_.empty() || own_uncommitted_.begin()->first + 1 > top) return;
+  if (own_uncommitted_.empty() || own_uncommitted_.begin()->first >= top) return;
   // Walk parents down from everything we hold of round `top`; our
   // certificates below `top` that the walk does not reach are (as far as we
-  // can see) orphaned.
+  // can see) orphaned. Sets are for membership only (no ordered iteration
+  // decides anything), so hash sets keep this cheap in large committees.
   const Round lowest = own_uncommitted_.begin()->first;
-  absl::btree_set<Digest> frontier;
+  absl::flat_hash_set<Digest> frontier;
   auto top_round = dag_.find(top);
   if (top_round == dag_.end()) return;
   for (const auto& [author, cert] : top_round->second) frontier.insert(cert->digest);
-  absl::btree_set<Digest> reached_own;
+  absl::flat_hash_set<Digest> reached_own;
   for (Round round = top; round > lowest && !frontier.empty(); --round) {
-    absl::btree_set<Digest> next;
+    absl::flat_hash_set<Digest> next;
     for (const Digest& d : frontier) {
       auto it = by_digest_.find(d);
       if (it == by_digest_.end()) continue;
