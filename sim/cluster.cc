@@ -95,6 +95,10 @@ void Cluster::Crash(AuthorityIndex a) {
   Node& n = nodes_[a];
   if (!n.up) return;
   network_->SetDown(a, true);
+  if (n.paused) {
+    n.paused = false;
+    for (Role& r : n.roles) r.timers->Resume();  // then dropped by the crash below
+  }
   n.primary.reset();
   n.workers.clear();
   for (Role& r : n.roles) {
@@ -113,14 +117,20 @@ void Cluster::Restart(AuthorityIndex a) {
 }
 
 void Cluster::Pause(AuthorityIndex a) {
-  for (Role& r : nodes_[a].roles) r.timers->Pause();
+  Node& n = nodes_[a];
+  if (!n.up || n.paused) return;
+  n.paused = true;
+  for (Role& r : n.roles) r.timers->Pause();
   // Frames to a paused node are lost like to a crashed one; its state stays.
   network_->SetDown(a, true);
 }
 
 void Cluster::Resume(AuthorityIndex a) {
+  Node& n = nodes_[a];
+  if (!n.up || !n.paused) return;
+  n.paused = false;
   network_->SetDown(a, false);
-  for (Role& r : nodes_[a].roles) r.timers->Resume();
+  for (Role& r : n.roles) r.timers->Resume();
 }
 
 }  // namespace narwhal::sim

@@ -62,7 +62,10 @@ class Cluster {
   void Crash(AuthorityIndex a);
   void Restart(AuthorityIndex a);
   bool IsUp(AuthorityIndex a) const { return nodes_[a].up; }
+  bool IsPaused(AuthorityIndex a) const { return nodes_[a].paused; }
   // Pause: the node's timers and deliveries are held (a long GC pause).
+  // Pausing a crashed or paused node, or resuming one that is not paused,
+  // does nothing; crashing a paused node ends the pause.
   void Pause(AuthorityIndex a);
   void Resume(AuthorityIndex a);
 
@@ -85,6 +88,7 @@ class Cluster {
   };
   struct Node {
     bool up = false;
+    bool paused = false;
     int incarnation = 0;
     KeyPair key;
     std::vector<std::unique_ptr<Store>> stores;  // [0] primary, [1+w] workers
