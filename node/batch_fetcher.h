@@ -33,10 +33,10 @@ namespace narwhal::node {
 
 struct BatchFetcherOptions {
   size_t cache_bytes_max = 256 << 20;
-  // A response must stay under the transport's frame limit: 8 batches of
-  // ~500 KB is 4 MB.
-  int digests_per_request_max = 8;
-  int requests_in_flight_max = 4;  // per worker
+  // One batch per request: the response needs no re-hashing to know which
+  // batch it holds (see OnResponse) and stays far below the frame limit.
+  int digests_per_request_max = 1;
+  int requests_in_flight_max = 16;  // per worker
   TimeUs request_timeout_us = 5 * kSecondUs;
   // A batch our worker does not hold yet is asked again after
   // first_retry_delay_us, doubling up to retry_delay_us; each miss also

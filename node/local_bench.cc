@@ -20,8 +20,10 @@
 #include <iostream>
 #include <mutex>
 #include <thread>
+#include <tuple>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -29,6 +31,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "core/types.h"
 #include "node/client_lib.h"
 #include "node/load.h"
 #include "node/local_cluster.h"
@@ -59,6 +62,15 @@ struct TailResult {
   int64_t first_created_unix_us = INT64_MAX;
   std::vector<double> consensus_ms;  // own batches
   std::vector<double> e2e_ms;        // sample transactions
+  // Batches committed more than once (same digest in two certificates),
+  // and their transactions (counted once in `transactions`).
+  // digest -> (sub-DAG index, certificate author, round) where first seen.
+  absl::flat_hash_map<std::string, std::tuple<uint64_t, uint32_t, uint64_t>> batch_digests;
+  uint64_t duplicate_batches = 0;
+  uint64_t duplicate_transactions = 0;
+  // Sample transactions seen twice in batches with distinct digests.
+  absl::flat_hash_set<std::pair<uint64_t, uint64_t>> samples;
+  uint64_t duplicate_samples = 0;
   std::string error;
 };
 
@@ -89,6 +101,19 @@ void Tail(void* context, const std::string& address, const std::atomic<bool>* do
     uint64_t txs = 0;
     for (const auto& c : sd.certificates()) {
       for (const auto& b : c.batches()) {
+        auto [first, inserted] = out->batch_digests.try_emplace(b.digest(), sd.index(), c.author(), c.round());
+        if (!inserted) {
+          if (out->duplicate_batches < 5) {
+            std::cerr << absl::StrFormat(
+                "local_bench: %s: batch %s committed again in sub-DAG %u (certificate of authority %u, "
+                "round %u); first in sub-DAG %u (authority %u, round %u)\n",
+                address, HexEncode(b.digest()).substr(0, 8), sd.index(), c.author(), c.round(),
+                std::get<0>(first->second), std::get<1>(first->second), std::get<2>(first->second));
+          }
+          ++out->duplicate_batches;
+          out->duplicate_transactions += b.transaction_count();
+          continue;
+        }
         txs += b.transaction_count();
         if (b.created_at_unix_us() > 0 && committed > 0 && b.transaction_count() > 0) {
           out->consensus_ms.push_back((committed - b.created_at_unix_us()) / 1000.0);
@@ -96,6 +121,10 @@ void Tail(void* context, const std::string& address, const std::atomic<bool>* do
         }
         for (const std::string& tx : b.transactions()) {
           auto info = ParseBenchTransaction(tx);
+          if (info && info->sample && !out->samples.insert({info->client_id, info->counter}).second) {
+            ++out->duplicate_samples;
+            continue;
+          }
           if (info && info->sample && committed > 0) {
             out->e2e_ms.push_back((committed - info->submitted_unix_us) / 1000.0);
           }
@@ -250,12 +279,13 @@ int Main(const char* argv0) {
                    " Transaction size: %d B, offered rate: %.0f tx/s for %.0f s\n"
                    " SQLite synchronous: %s\n"
                    " Submitted: %u, accepted: %u, refused: %u, not sent: %u\n"
-                   " Committed (authority 0): %u transactions in %u sub-DAGs%s\n"
+                   " Committed (authority 0): %u transactions in %u sub-DAGs%s\n Batches committed twice (not counted): %u, with %u transactions\n"
                    " Consensus TPS: %.0f tx/s, consensus latency p50: %.0f ms\n"
                    " End-to-end TPS: %.0f tx/s, end-to-end latency p50: %.0f ms, p99: %.0f ms\n"
                    " Processes: %s\n",
                    nodes, workers, tx_size, rate, duration, sync, submitted, accepted, refused,
-                   not_sent, committed, t0.sub_dags, drained ? "" : " (not drained)", tps_consensus,
+                   not_sent, committed, t0.sub_dags, drained ? "" : " (not drained)", t0.duplicate_batches,
+                   t0.duplicate_transactions, tps_consensus,
                    c50, tps_e2e, e50, e99, alive.ok() ? "all alive until the end" : alive.message())
             << "-----------------------------------------" << std::endl;
   if (absl::GetFlag(FLAGS_keep)) {
@@ -268,9 +298,11 @@ int Main(const char* argv0) {
                    "\"duration_s\": %.1f, \"sqlite_synchronous\": \"%s\", \"submitted\": %u, "
                    "\"accepted\": %u, \"committed_transactions\": %u, \"tps_consensus\": %.0f, "
                    "\"tps_e2e\": %.0f, \"latency_consensus_ms_p50\": %.0f, "
-                   "\"latency_e2e_ms_p50\": %.0f, \"latency_e2e_ms_p99\": %.0f, \"drained\": %s}",
+                   "\"latency_e2e_ms_p50\": %.0f, \"latency_e2e_ms_p99\": %.0f, \"drained\": %s, "
+                   "\"duplicate_batches\": %u, \"duplicate_samples\": %u}",
                    nodes, workers, tx_size, rate, duration, sync, submitted, accepted, committed,
-                   tps_consensus, tps_e2e, c50, e50, e99, drained ? "true" : "false")
+                   tps_consensus, tps_e2e, c50, e50, e99, drained ? "true" : "false", t0.duplicate_batches,
+                   t0.duplicate_samples)
             << std::endl;
   return alive.ok() && committed > 0 ? 0 : 1;
 }
