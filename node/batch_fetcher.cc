@@ -101,7 +101,7 @@ void BatchFetcher::OnResponse(WorkerId worker, const std::vector<Digest>& asked,
   std::vector<Digest> missing;
   if (!response.ok() || !response->success()) {
     ++stats_.request_failures;
-    LOG_EVERY_N(WARNING, 100) << "executor: batch request to worker " << worker << " failed: "
+    LOG_EVERY_N(WARNING, 10) << "executor: batch request to worker " << worker << " failed: "
                               << (response.ok() ? response->message() : response.status().ToString());
     missing = asked;
   } else {

@@ -37,7 +37,9 @@ struct BatchFetcherOptions {
   // batch it holds (see OnResponse) and stays far below the frame limit.
   int digests_per_request_max = 1;
   int requests_in_flight_max = 16;  // per worker
-  TimeUs request_timeout_us = 5 * kSecondUs;
+  // Long: an overloaded worker answers late (its queue is full of peers'
+  // batches), and a request given up on is work it does for nothing.
+  TimeUs request_timeout_us = 30 * kSecondUs;
   // A batch our worker does not hold yet is asked again after
   // first_retry_delay_us, doubling up to retry_delay_us; each miss also
   // tells the worker to fetch it from its peers (it must, before the

@@ -71,9 +71,12 @@ void OutputServer::OnCommit(const CommittedSubDag& sub) {
   row->index = sub.index;
   row->leader = sub.leader->digest;
   row->leader_round = sub.leader->round();
+  std::vector<std::vector<BatchRef>> payloads;
   for (const CertificatePtr& c : sub.certificates) {
-    row->certificates.push_back(CertInfo{c->digest, c->author(), c->round(), c->header.payload});
+    row->certificates.push_back(CertInfo{c->digest, c->author(), c->round(), {}});
+    payloads.push_back(c->header.payload);
   }
+  AssignBatches(sub.batches, row->certificates, payloads);
   commit_times_[sub.index] = loop_.NowUs();
   while (commit_times_.size() > kCommitTimesMax) commit_times_.erase(commit_times_.begin());
   next_commit_index_ = std::max(next_commit_index_, sub.index + 1);
@@ -227,13 +230,22 @@ absl::StatusOr<OutputServer::RowPtr> OutputServer::GetRow(uint64_t index) {
     }
     auto row = std::make_shared<Row>();
     row->index = r.index;
+    std::vector<std::vector<BatchRef>> payloads;
     for (const wire::Certificate& wc : w.certificates()) {
       auto c = Certificate::FromWire(wc);
       if (!c.ok()) {
         return absl::DataLossError(absl::StrCat("stored sub-DAG ", r.index, ": ", c.status().message()));
       }
-      row->certificates.push_back(CertInfo{c->digest, c->author(), c->round(), c->header.payload});
+      row->certificates.push_back(CertInfo{c->digest, c->author(), c->round(), {}});
+      payloads.push_back(c->header.payload);
     }
+    std::vector<BatchRef> executed;
+    for (const wire::BatchRef& b : w.batches()) {
+      auto d = Digest::FromBytes(b.digest());
+      if (!d.ok()) return absl::DataLossError(absl::StrCat("stored sub-DAG ", r.index, ": bad batch digest"));
+      executed.push_back(BatchRef{*d, b.worker_id()});
+    }
+    AssignBatches(executed, row->certificates, payloads);
     if (!row->certificates.empty()) {
       // The leader is last (commit order).
       row->leader = row->certificates.back().digest;
@@ -248,6 +260,22 @@ absl::StatusOr<OutputServer::RowPtr> OutputServer::GetRow(uint64_t index) {
     rows_.erase(rows_.begin());
   }
   return wanted;
+}
+
+void OutputServer::AssignBatches(const std::vector<BatchRef>& executed, std::vector<CertInfo>& certs,
+                                 const std::vector<std::vector<BatchRef>>& payloads) {
+  // `executed` is the payloads in certificate order minus duplicates, so a
+  // merge walk gives each executed batch to the first certificate with it.
+  size_t next = 0;
+  for (size_t i = 0; i < certs.size(); ++i) {
+    for (const BatchRef& ref : payloads[i]) {
+      if (next < executed.size() && executed[next] == ref) {
+        certs[i].payload.push_back(ref);
+        ++next;
+      }
+    }
+  }
+  CHECK_EQ(next, executed.size()) << "executed batches are not a subsequence of the payloads";
 }
 
 void OutputServer::Prefetch(const Row& row) {

@@ -81,8 +81,15 @@ class OutputServer {
     Digest digest;
     AuthorityIndex author = 0;
     Round round = 0;
+    // The batches of its payload this sub-DAG executes: the primary leaves
+    // out a batch an earlier sub-DAG (or certificate) already carried
+    // (CommittedSubDag::batches), so every batch is output once.
     std::vector<BatchRef> payload;
   };
+  // Splits the sub-DAG's executed batches (in certificate order) over the
+  // certificates that carry them.
+  static void AssignBatches(const std::vector<BatchRef>& executed, std::vector<CertInfo>& certs,
+                            const std::vector<std::vector<BatchRef>>& payloads);
   struct Row {
     uint64_t index = 0;
     Digest leader;
