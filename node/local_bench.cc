@@ -42,6 +42,9 @@ ABSL_FLAG(double, rate, 50000, "total offered load, transactions per second (spl
 ABSL_FLAG(int, tx_size, 512, "transaction size in bytes");
 ABSL_FLAG(double, duration_s, 20, "seconds of load");
 ABSL_FLAG(std::string, sqlite_synchronous, "NORMAL", "stores' synchronous mode: FULL or NORMAL");
+ABSL_FLAG(bool, plaintext, false,
+          "run the nodes with --insecure_plaintext_transport (no CurveZMQ), like the Rust "
+          "reference's local benchmark; reported as \"transport\": \"plaintext\"");
 ABSL_FLAG(int64_t, batch_size_bytes, 500000, "parameters.batch_size_bytes");
 ABSL_FLAG(int64_t, max_batch_delay_ms, 200, "parameters.max_batch_delay_ms");
 ABSL_FLAG(int64_t, header_size, 1, "parameters.header_size (batch digests per header)");
@@ -170,6 +173,8 @@ int Main(const char* argv0) {
       absl::StrCat("--max_batch_delay_ms=", absl::GetFlag(FLAGS_max_batch_delay_ms)),
       absl::StrCat("--header_size=", absl::GetFlag(FLAGS_header_size)),
       absl::StrCat("--max_header_delay_ms=", absl::GetFlag(FLAGS_max_header_delay_ms))};
+  const bool plaintext = absl::GetFlag(FLAGS_plaintext);
+  if (plaintext) co.run_flags.push_back("--insecure_plaintext_transport");
   auto cluster = LocalCluster::Create(co);
   if (!cluster.ok()) {
     std::cerr << "local_bench: " << cluster.status().message() << std::endl;
@@ -299,10 +304,10 @@ int Main(const char* argv0) {
                    "\"accepted\": %u, \"committed_transactions\": %u, \"tps_consensus\": %.0f, "
                    "\"tps_e2e\": %.0f, \"latency_consensus_ms_p50\": %.0f, "
                    "\"latency_e2e_ms_p50\": %.0f, \"latency_e2e_ms_p99\": %.0f, \"drained\": %s, "
-                   "\"duplicate_batches\": %u, \"duplicate_samples\": %u}",
+                   "\"duplicate_batches\": %u, \"duplicate_samples\": %u, \"transport\": \"%s\"}",
                    nodes, workers, tx_size, rate, duration, sync, submitted, accepted, committed,
                    tps_consensus, tps_e2e, c50, e50, e99, drained ? "true" : "false", t0.duplicate_batches,
-                   t0.duplicate_samples)
+                   t0.duplicate_samples, plaintext ? "plaintext" : "curvezmq")
             << std::endl;
   return alive.ok() && committed > 0 ? 0 : 1;
 }

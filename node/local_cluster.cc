@@ -175,6 +175,7 @@ absl::Status LocalCluster::StartAuthority(int i) {
                                      absl::StrCat("--role=", role),
                                      absl::StrCat("--store=", o.dir, "/store-", i),
                                      absl::StrCat("--stats_interval_s=", o.stats_interval_s)};
+    argv.insert(argv.end(), o.run_flags.begin(), o.run_flags.end());
     auto child = ChildProcess::Spawn(argv, absl::StrCat(o.dir, "/node-", i, "-", log_role, ".log"));
     if (!child.ok()) return child.status();
     processes_[i].push_back(*std::move(child));

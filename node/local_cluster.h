@@ -54,6 +54,8 @@ struct LocalClusterOptions {
   // Extra flags for `narwhal_node committee` (parameters).
   std::vector<std::string> committee_flags;
   int stats_interval_s = 5;
+  // Extra flags for every `narwhal_node run`.
+  std::vector<std::string> run_flags;
 };
 
 class LocalCluster {

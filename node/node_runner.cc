@@ -139,9 +139,14 @@ absl::Status NodeProcess::Start() {
   auto loop = EventLoop::Create();
   if (!loop.ok()) return loop.status();
   loop_ = *std::move(loop);
-  auto zap = ZapAuthenticator::Create(context_, *loop_, config_.curve_public_keys);
-  if (!zap.ok()) return zap.status();
-  zap_ = *std::move(zap);
+  if (options_.insecure_plaintext_transport) {
+    LOG(WARNING) << "--insecure_plaintext_transport: no CurveZMQ; any process that reaches these "
+                    "ports can pose as a committee member. For benchmarks only.";
+  } else {
+    auto zap = ZapAuthenticator::Create(context_, *loop_, config_.curve_public_keys);
+    if (!zap.ok()) return zap.status();
+    zap_ = *std::move(zap);
+  }
   if (roles_.primary) {
     if (absl::Status s = StartPrimary(); !s.ok()) return s;
   }
@@ -168,7 +173,9 @@ absl::StatusOr<std::unique_ptr<ZmqTransport>> NodeProcess::MakeTransport(Endpoin
     for (WorkerId w = 0; w < e.workers.size(); ++w) addresses[Endpoint::Worker(a, w)] = e.workers[w].address();
   }
   ZmqTransportOptions options;
-  options.curve = ZmqCurveOptions{keys_.curve, config_.curve_public_keys, zap_.get()};
+  if (!options_.insecure_plaintext_transport) {
+    options.curve = ZmqCurveOptions{keys_.curve, config_.curve_public_keys, zap_.get()};
+  }
   auto t = ZmqTransport::Create(context_, *loop_, self, std::move(addresses), options);
   if (!t.ok()) return absl::Status(t.status().code(), absl::StrCat(self.ToString(), ": ", t.status().message()));
   return t;

@@ -25,6 +25,10 @@ struct RunOptions {
   std::string store_dir;
   // Log a line of statistics this often (0: never).
   int stats_interval_s = 10;
+  // Benchmarks only: plain TCP, no CurveZMQ (no encryption, and `from` is
+  // whatever a peer claims). The Rust reference's local benchmark runs on
+  // plain TCP too, so this is the like-for-like comparison.
+  bool insecure_plaintext_transport = false;
 };
 
 // Runs until SIGINT or SIGTERM. A non-OK status means it could not start
