@@ -51,7 +51,7 @@ ABSL_FLAG(int, max_batch_delay_ms, 100, "... or after this delay.");
 ABSL_FLAG(int, max_header_delay_ms, 100, "Propose a header at latest after this delay.");
 ABSL_FLAG(int, gc_depth, 50, "Rounds kept below the last committed round.");
 ABSL_FLAG(int, committed_output_retention, -1,
-          "Committed sub-DAGs each node keeps in its store (0: all). Default: all, or the last 16 "
+          "Committed sub-DAGs each node keeps in its store (0: all). Default: all, or the last 4 "
           "for committees over 20 authorities (every node keeps every certificate of each sub-DAG).");
 ABSL_FLAG(int, crash_restarts, 0, "K random crash/restart events on up to f authorities.");
 ABSL_FLAG(std::string, partition, "",
@@ -189,7 +189,7 @@ absl::Status ApplyFlags(const CommandLine& cl, bool all, SimulationOptions* o) {
   if (absl::GetFlag(FLAGS_committed_output_retention) >= 0) {
     c.params.committed_output_retention = absl::GetFlag(FLAGS_committed_output_retention);
   } else if (c.nodes > 20 && c.params.committed_output_retention == 0) {
-    c.params.committed_output_retention = 16;
+    c.params.committed_output_retention = 4;
   }
   if (want("loss")) c.network.packet_loss_probability = absl::GetFlag(FLAGS_loss);
   if (want("duplication")) c.network.packet_duplication_probability = absl::GetFlag(FLAGS_duplication);
