@@ -202,8 +202,14 @@ void Primary::OnRequest(const Endpoint& from, const wire::Request& request,
         respond(false, "bad batch report", {});
         return;
       }
-      OnWorkerBatch(from, *d, w, ours, ours ? request.our_batch().created_at_us() : 0);
-      respond(true, "ACK", {});  // after the store write in OnWorkerBatch
+      absl::Status stored = OnWorkerBatch(from, *d, w, ours, ours ? request.our_batch().created_at_us() : 0);
+      if (!stored.ok()) {
+        // No ACK: the worker retries, and its client is not told "accepted".
+        LOG(ERROR) << "store: recording batch " << d->Short() << ": " << stored;
+        respond(false, "store error", {});
+        return;
+      }
+      respond(true, "ACK", {});  // after the store writes
       return;
     }
     default:
@@ -403,35 +409,28 @@ void Primary::WakePayload(const BatchRef& ref) {
   }
 }
 
-void Primary::OnWorkerBatch(const Endpoint& from, const Digest& digest, WorkerId worker, bool ours,
-                            TimeUs created_at_us) {
+absl::Status Primary::OnWorkerBatch(const Endpoint& from, const Digest& digest, WorkerId worker,
+                                   bool ours, TimeUs created_at_us) {
+  const BatchRef ref{digest, worker};
+  if (ours && !payload_queued_.contains(ref)) {
+    // Durable before the worker's ACK (and so before the client hears
+    // "accepted"): after a crash the batch is still proposed. Written first
+    // so that a failed write is retried whole by the worker.
+    if (absl::Status s = env_.store->PutOwnPayload({digest, worker, created_at_us}); !s.ok()) return s;
+  }
   auto has = env_.store->HasPayload(digest, worker);
-  if (!has.ok()) {
-    LOG(ERROR) << "store: " << has.status();
-    return;
-  }
+  if (!has.ok()) return has.status();
   if (!*has) {
-    absl::Status s = env_.store->PutPayload(digest, worker, proposer_round_);
-    if (!s.ok()) {
-      LOG(ERROR) << "store: " << s;
-      return;
-    }
-    if (ours && payload_queued_.insert({digest, worker}).second) {
-      // Durable before the worker's ACK (and so before the client hears
-      // "accepted"): after a crash the batch is still proposed.
-      absl::Status own = env_.store->PutOwnPayload({digest, worker, created_at_us});
-      if (!own.ok()) {
-        LOG(ERROR) << "store: " << own;
-        payload_queued_.erase({digest, worker});
-        return;
-      }
-      payload_queue_.push_back({digest, worker});
-      queued_at_gc_[{digest, worker}] = gc_round_;
-      if (hooks_.on_own_batch) hooks_.on_own_batch(digest, created_at_us);
-    }
+    if (absl::Status s = env_.store->PutPayload(digest, worker, proposer_round_); !s.ok()) return s;
   }
-  WakePayload({digest, worker});
+  if (ours && payload_queued_.insert(ref).second) {
+    payload_queue_.push_back(ref);
+    queued_at_gc_[ref] = gc_round_;
+    if (hooks_.on_own_batch) hooks_.on_own_batch(digest, created_at_us);
+  }
+  WakePayload(ref);
   if (ours) TryPropose();
+  return absl::OkStatus();
 }
 
 // ---------------------------------------------------------------- votes

@@ -103,8 +103,8 @@ class Primary {
   void OnVote(const Endpoint& from, const wire::Vote& msg);
   void OnCertificate(const Endpoint& from, const wire::Certificate& msg);
   void OnCertificateBytes(const Endpoint& from, const std::string& bytes);
-  void OnWorkerBatch(const Endpoint& from, const Digest& digest, WorkerId worker, bool ours,
-                     TimeUs created_at_us);
+  absl::Status OnWorkerBatch(const Endpoint& from, const Digest& digest, WorkerId worker, bool ours,
+                             TimeUs created_at_us);
   void OnCertificatesRequest(const wire::CertificatesRequest& msg, Messenger::Responder respond);
 
   // ---- validation ----
