@@ -66,9 +66,12 @@ struct Digest {
     return w;
   }
 
+  // A digest is already uniformly distributed: 8 of its bytes are a good
+  // hash-table key, and hashing all 32 was a visible cost in large
+  // committees (lookups only; never used to order anything).
   template <typename H>
   friend H AbslHashValue(H h, const Digest& d) {
-    return H::combine_contiguous(std::move(h), d.bytes.data(), kSize);
+    return H::combine(std::move(h), d.RawWord(0));
   }
 };
 
