@@ -39,6 +39,9 @@
 #include "core/primary/certificate_fetcher.h"
 #include "core/store/store.h"
 
+// The Primary's definitions are split by concern: primary.cc (routing,
+// validation, headers, votes, certificates, commit and GC), proposer.cc,
+// state_sync.cc.
 namespace narwhal {
 
 struct PrimaryStats {
@@ -65,6 +68,10 @@ struct PrimaryHooks {
 
 class Primary {
  public:
+  // A header carries at most this many batch digests (a bound on what a peer
+  // can make us hold, and on what we propose at once).
+  static constexpr size_t kMaxPayloadPerHeader = 10'000;
+
   // Recovers from `env.store` if it holds state (a restart): DAG above the
   // GC round, consensus state, the last own header (re-broadcast, never
   // replaced), and the proposer round.

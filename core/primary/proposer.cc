@@ -1,0 +1,276 @@
+// Primary, proposer: the Bullshark round-advance rule, header creation and
+// re-proposal of batches from orphaned own certificates.
+#include "core/primary/primary.h"
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+
+namespace narwhal {
+// ---------------------------------------------------------------- proposer
+
+void Primary::OnRoundQuorum(Round round) {
+  if (round + 1 <= proposer_round_ && proposed_round_ < proposer_round_) {
+    TryPropose();
+    return;
+  }
+  if (round + 1 <= proposer_round_) return;
+  proposer_round_ = round + 1;
+  round_reached_us_ = env_.clock->NowUs();
+  leader_timer_fired_ = false;
+  env_.timers->Cancel(leader_timer_);
+  const Round target = proposer_round_;
+  leader_timer_ = env_.timers->Schedule(params_.leader_timeout_us, [this, target] {
+    if (proposer_round_ != target || proposed_round_ >= target) return;
+    leader_timer_fired_ = true;
+    if (!LeaderReady(target - 1)) ++stats_.leader_timeouts;
+    TryPropose();
+  });
+  TryPropose();
+}
+
+bool Primary::LeaderReady(Round parents_round) const {
+  if (params_.protocol != "bullshark" || parents_round == 0) return true;
+  const uint64_t stake_needed_yes = committee_.ValidityThreshold();
+  const uint64_t stake_needed_no = committee_.QuorumThreshold();
+  auto round_it = dag_.find(parents_round);
+  if (parents_round % 2 == 0) {
+    // Leader round: wait for the leader's certificate.
+    return round_it != dag_.end() && round_it->second.contains(committee_.Leader(parents_round));
+  }
+  // Round after a leader round: f+1 votes for the leader, or 2f+1 not.
+  auto leader_round = dag_.find(parents_round - 1);
+  if (leader_round == dag_.end()) return true;  // below GC: nothing to wait for
+  auto leader = leader_round->second.find(committee_.Leader(parents_round - 1));
+  if (round_it == dag_.end()) return false;
+  uint64_t yes = 0, no = 0;
+  for (const auto& [author, cert] : round_it->second) {
+    const bool votes = leader != leader_round->second.end() &&
+                       std::binary_search(cert->parents().begin(), cert->parents().end(),
+                                          leader->second->digest);
+    (votes ? yes : no) += committee_.Stake(author);
+  }
+  return yes >= stake_needed_yes || no >= stake_needed_no;
+}
+
+void Primary::TryPropose() {
+  const Round r = proposer_round_;
+  if (proposed_round_ >= r) return;
+  if (StakeOf(r - 1) < committee_.QuorumThreshold()) return;
+  if (payload_queue_.size() < params_.header_size && !header_delay_passed_) return;
+  if (!leader_timer_fired_ && !LeaderReady(r - 1)) return;
+  Propose();
+}
+
+void Primary::Propose() {
+  const Round r = proposer_round_;
+  // Our previous header never got its certificate (we move on without it):
+  // its batches go back to the front of the queue so they are not lost.
+  if (own_header_ && !own_certified_) {
+    for (auto it = own_header_->payload.rbegin(); it != own_header_->payload.rend(); ++it) {
+      if (payload_queued_.insert(*it).second) payload_queue_.push_front(*it);
+    }
+  }
+  // Our certificate of round r-2 that no certificate of round r-1 we hold
+  // refers to is probably orphaned (it reached the others after they moved
+  // on): propose its batches again now rather than after garbage
+  // collection. If the old certificate is committed after all, execution
+  // skips the second copy (FillBatches).
+  RequeueUnreachableOwnBatches(r - 1);
+  Header h;
+  h.author = self_;
+  h.round = r;
+  for (const auto& [author, cert] : dag_.at(r - 1)) h.parents.push_back(cert->digest);
+  std::sort(h.parents.begin(), h.parents.end());
+  const size_t take = std::min(payload_queue_.size(), kMaxPayloadPerHeader);
+  absl::btree_map<WorkerId, wire::Request> retag;
+  for (size_t i = 0; i < take; ++i) {
+    const BatchRef ref = payload_queue_.front();
+    h.payload.push_back(ref);
+    payload_queued_.erase(ref);
+    payload_queue_.pop_front();
+    auto at = queued_at_gc_.find(ref);
+    if (at != queued_at_gc_.end()) {
+      if (gc_round_ > at->second + params_.gc_depth / 2) {
+        auto* sync = retag[ref.worker_id].mutable_synchronize_batches();
+        sync->add_digests(ref.digest.ToBytes());
+        sync->set_author(self_);
+        sync->set_round(r);
+      }
+      queued_at_gc_.erase(at);
+    }
+  }
+  for (auto& [worker, req] : retag) {
+    auto handle = messenger_.SendReliable(Endpoint::Worker(self_, worker), std::move(req), nullptr);
+    if (handle.ok()) handle->Detach();
+  }
+  h.Seal();
+  h.signature = key_.Sign(SigningBytes(h.digest));
+  if (byzantine_.invalid_signatures) h.signature[0] ^= 0xff;
+  // Durable before anyone sees it: after a restart we re-send this header,
+  // never a different one for the same round.
+  absl::Status s = env_.store->PutOwnHeader(r, h.ToWire().SerializeAsString());
+  if (!s.ok()) {
+    LOG(ERROR) << "store: cannot persist own header, not proposing: " << s;
+    return;
+  }
+  proposed_round_ = r;
+  own_header_ = h;
+  own_votes_.clear();
+  own_votes_[self_] = h.signature;
+  own_vote_stake_ = committee_.Stake(self_);
+  own_certified_ = false;
+  ++stats_.headers_proposed;
+  std::vector<AuthorityIndex> to;
+  for (AuthorityIndex a = 0; a < committee_.size(); ++a) if (a != self_) to.push_back(a);
+  if (byzantine_.equivocate_headers && to.size() >= 2) {
+    // A second header for the same round to the second half of the committee.
+    // It must differ from `h` even when there is no payload: drop a parent
+    // if the rest still carries a quorum, else claim a batch nobody has.
+    Header twin = h;
+    if (!twin.payload.empty()) {
+      twin.payload.clear();
+    } else {
+      uint64_t stake = 0;
+      for (const auto& [author, cert] : dag_.at(r - 1)) stake += committee_.Stake(author);
+      const AuthorityIndex last_author = dag_.at(r - 1).rbegin()->first;
+      if (stake - committee_.Stake(last_author) >= committee_.QuorumThreshold()) {
+        const Digest dropped = dag_.at(r - 1).rbegin()->second->digest;
+        twin.parents.erase(std::find(twin.parents.begin(), twin.parents.end(), dropped));
+      } else {
+        Hasher bogus;
+        bogus.Update("equivocation");
+        bogus.UpdateU64(r);
+        twin.payload.push_back({bogus.Finish(), 0});
+      }
+    }
+    twin.Seal();
+    twin.signature = key_.Sign(SigningBytes(twin.digest));
+    std::vector<AuthorityIndex> first(to.begin(), to.begin() + to.size() / 2);
+    std::vector<AuthorityIndex> second(to.begin() + to.size() / 2, to.end());
+    BroadcastOwnHeader(h, first);
+    BroadcastOwnHeader(twin, second);
+  } else {
+    BroadcastOwnHeader(h, to);
+  }
+  ByzantineExtras(h);
+  header_delay_passed_ = false;
+  env_.timers->Cancel(header_timer_);
+  header_timer_ = env_.timers->Schedule(params_.max_header_delay_us, [this] {
+    header_delay_passed_ = true;
+    TryPropose();
+  });
+  // A committee of one certifies alone.
+  if (own_vote_stake_ >= committee_.QuorumThreshold()) {
+    own_certified_ = true;
+    own_uncommitted_[h.round] = h.payload;
+    Certificate cert;
+    cert.header = h;
+    cert.votes.emplace_back(self_, h.signature);
+    cert.Seal();
+    ++stats_.certificates_formed;
+    ProcessCertificate(std::move(cert), self_);
+  }
+}
+
+void Primary::RequeueUnreachableOwnBatches(Round top) {
+  if (own_uncommitted_.empty() || own_uncommitted_.begin()->first >= top) return;
+  // Walk parents down from everything we hold of round `top`; our
+  // certificates below `top` that the walk does not reach are (as far as we
+  // can see) orphaned. Sets are for membership only (no ordered iteration
+  // decides anything), so hash sets keep this cheap in large committees.
+  const Round lowest = own_uncommitted_.begin()->first;
+  absl::flat_hash_set<Digest> frontier;
+  auto top_round = dag_.find(top);
+  if (top_round == dag_.end()) return;
+  for (const auto& [author, cert] : top_round->second) frontier.insert(cert->digest);
+  absl::flat_hash_set<Digest> reached_own;
+  for (Round round = top; round > lowest && !frontier.empty(); --round) {
+    absl::flat_hash_set<Digest> next;
+    for (const Digest& d : frontier) {
+      auto it = by_digest_.find(d);
+      if (it == by_digest_.end()) continue;
+      for (const Digest& p : it->second->parents()) next.insert(p);
+    }
+    auto below = dag_.find(round - 1);
+    if (below != dag_.end()) {
+      if (auto mine = below->second.find(self_); mine != below->second.end() && next.contains(mine->second->digest)) {
+        reached_own.insert(mine->second->digest);
+      }
+    }
+    frontier = std::move(next);
+  }
+  for (auto mine = own_uncommitted_.begin(); mine != own_uncommitted_.end() && mine->first < top;) {
+    auto round_it = dag_.find(mine->first);
+    const bool known = round_it != dag_.end() && round_it->second.contains(self_);
+    if (!known || reached_own.contains(round_it->second.at(self_)->digest)) {
+      ++mine;  // reachable, or garbage-collected (the GC rule handles it)
+      continue;
+    }
+    for (auto b = mine->second.rbegin(); b != mine->second.rend(); ++b) {
+      if (payload_queued_.insert(*b).second) payload_queue_.push_front(*b);
+    }
+    ++stats_.batches_reproposed;
+    mine = own_uncommitted_.erase(mine);
+  }
+}
+
+void Primary::ForgetOwnPayload(const std::vector<BatchRef>& committed) {
+  for (const BatchRef& b : committed) {
+    absl::Status s = env_.store->RemoveOwnPayload(b.digest, b.worker_id);
+    LOG_IF(ERROR, !s.ok()) << "store: " << s;
+  }
+}
+
+void Primary::BroadcastOwnHeader(const Header& header, const std::vector<AuthorityIndex>& to) {
+  wire::Request req;
+  *req.mutable_header() = header.ToWire();
+  const PreparedRequest prepared(req);
+  for (AuthorityIndex a : to) {
+    auto handle = messenger_.SendReliable(Endpoint::Primary(a), prepared, nullptr);
+    if (handle.ok()) sends_by_round_[header.round].push_back(std::move(*handle));
+  }
+}
+
+void Primary::ByzantineExtras(const Header& header) {
+  if (byzantine_.flood_future_headers) {
+    for (Round ahead : {params_.max_round_ahead + 1, params_.max_round_ahead * 4, Round{1} << 40}) {
+      Header future = header;
+      future.round = header.round + ahead;
+      future.Seal();
+      future.signature = key_.Sign(SigningBytes(future.digest));
+      wire::Request req;
+      *req.mutable_header() = future.ToWire();
+      for (AuthorityIndex a = 0; a < committee_.size(); ++a) {
+        if (a == self_) continue;
+        (void)messenger_.SendUnreliable(Endpoint::Primary(a), req, nullptr, 0);
+      }
+    }
+  }
+  if (byzantine_.replay_stale && header.round > params_.gc_depth) {
+    // Re-send certificates of long-finished rounds we still know of.
+    auto it = dag_.begin();
+    if (it != dag_.end()) {
+      for (const auto& [author, cert] : it->second) {
+        if (cert->round() == 0) continue;
+        wire::Request req;
+        *req.mutable_certificate() = cert->ToWire();
+        for (AuthorityIndex a = 0; a < committee_.size(); ++a) {
+          if (a != self_) (void)messenger_.SendUnreliable(Endpoint::Primary(a), req, nullptr, 0);
+        }
+      }
+    }
+    auto stale = env_.store->GetOwnHeader(header.round - 1);
+    if (stale.ok() && stale->has_value()) {
+      wire::Request req;
+      req.mutable_header()->ParseFromString(**stale);
+      for (AuthorityIndex a = 0; a < committee_.size(); ++a) {
+        if (a != self_) (void)messenger_.SendUnreliable(Endpoint::Primary(a), req, nullptr, 0);
+      }
+    }
+  }
+}
+
+}  // namespace narwhal
