@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
@@ -59,8 +60,47 @@ Signature KeyPair::Sign(std::string_view message) const {
   return sig;
 }
 
+namespace {
+
+struct VerifyCache {
+  size_t capacity = 0;
+  absl::flat_hash_map<std::string, bool> results;  // lookup only
+};
+thread_local VerifyCache verify_cache;
+
+bool VerifyUncached(SignatureScheme scheme, const PublicKey& key, std::string_view message,
+                    const Signature& signature);
+
+}  // namespace
+
+void SetThreadVerifyCache(size_t entries) {
+  verify_cache.capacity = entries;
+  verify_cache.results.clear();
+}
+
 bool Verify(SignatureScheme scheme, const PublicKey& key, std::string_view message,
             const Signature& signature) {
+  constexpr size_t kMaxCachedMessage = 64;
+  if (verify_cache.capacity == 0 || message.size() > kMaxCachedMessage) {
+    return VerifyUncached(scheme, key, message, signature);
+  }
+  std::string k;
+  k.reserve(1 + key.size() + signature.size() + message.size());
+  k.push_back(static_cast<char>(scheme));
+  k.append(reinterpret_cast<const char*>(key.data()), key.size());
+  k.append(reinterpret_cast<const char*>(signature.data()), signature.size());
+  k.append(message);
+  if (auto it = verify_cache.results.find(k); it != verify_cache.results.end()) return it->second;
+  const bool ok = VerifyUncached(scheme, key, message, signature);
+  if (verify_cache.results.size() >= verify_cache.capacity) verify_cache.results.clear();
+  verify_cache.results.emplace(std::move(k), ok);
+  return ok;
+}
+
+namespace {
+
+bool VerifyUncached(SignatureScheme scheme, const PublicKey& key, std::string_view message,
+                    const Signature& signature) {
   EnsureSodium();
   if (scheme == SignatureScheme::kSimInsecure) {
     return InsecureSign(key, message) == signature;
@@ -69,6 +109,8 @@ bool Verify(SignatureScheme scheme, const PublicKey& key, std::string_view messa
                                      reinterpret_cast<const unsigned char*>(message.data()),
                                      message.size(), key.data()) == 0;
 }
+
+}  // namespace
 
 Digest Blake2b256(std::string_view data) {
   EnsureSodium();

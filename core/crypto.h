@@ -39,6 +39,12 @@ struct KeyPair {
 bool Verify(SignatureScheme scheme, const PublicKey& key, std::string_view message,
             const Signature& signature);
 
+// Remembers the results of Verify on this thread (at most `entries`, then it
+// starts over). Verification is a pure function, so this changes no outcome;
+// the simulator turns it on because every simulated node verifies the same
+// certificates again (n times per certificate). 0 turns it off.
+void SetThreadVerifyCache(size_t entries);
+
 // BLAKE2b with a 32-byte output.
 Digest Blake2b256(std::string_view data);
 

@@ -45,6 +45,21 @@ TEST(CryptoTest, InsecureSchemeRoundTripAndTamper) {
   EXPECT_FALSE(Verify(SignatureScheme::kSimInsecure, kp.public_key, "m", sig));
 }
 
+TEST(CryptoTest, VerifyCacheGivesTheSameAnswers) {
+  KeyPair kp = KeyPair::FromSeed(SignatureScheme::kEd25519, Seed(12));
+  Signature sig = kp.Sign("cached");
+  Signature bad = sig;
+  bad[3] ^= 1;
+  SetThreadVerifyCache(2);
+  for (int i = 0; i < 3; ++i) {  // hits, misses and a reset when full
+    EXPECT_TRUE(Verify(SignatureScheme::kEd25519, kp.public_key, "cached", sig));
+    EXPECT_FALSE(Verify(SignatureScheme::kEd25519, kp.public_key, "cached", bad));
+    EXPECT_FALSE(Verify(SignatureScheme::kEd25519, kp.public_key, "cacheD", sig));
+  }
+  SetThreadVerifyCache(0);
+  EXPECT_TRUE(Verify(SignatureScheme::kEd25519, kp.public_key, "cached", sig));
+}
+
 TEST(CryptoTest, Blake2bKnownAnswer) {
   // BLAKE2b-256 of the empty string (RFC 7693 parameterisation, 32-byte output).
   EXPECT_EQ(Blake2b256("").Hex(),

@@ -9,6 +9,9 @@ Cluster::Cluster(ClusterOptions options, StoreFactory store_factory, Observers o
       store_factory_(std::move(store_factory)),
       observers_(std::move(observers)) {
   CHECK_GE(options_.nodes, 1u);
+  // Every simulated node verifies the same signatures: remember results
+  // (a pure function, so no outcome changes; only the repeats are skipped).
+  SetThreadVerifyCache(1 << 18);
   network_ = std::make_unique<Network>(&scheduler_, Random::DeriveSeed(options_.seed, "network"),
                                        options_.network);
   std::vector<PublicKey> keys;
@@ -34,6 +37,7 @@ Cluster::~Cluster() {
     n.primary.reset();
     n.workers.clear();
   }
+  SetThreadVerifyCache(0);
 }
 
 Env Cluster::MakeEnv(AuthorityIndex a, uint32_t role) {
