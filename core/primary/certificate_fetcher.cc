@@ -4,51 +4,32 @@
 
 namespace narwhal {
 
-CertificateFetcher::~CertificateFetcher() {
-  for (auto& [d, w] : pending_) env_.timers->Cancel(w.timer);
-}
+CertificateFetcher::CertificateFetcher(const Env& env, const Committee* committee,
+                                       const Parameters* params, AuthorityIndex self,
+                                       Messenger* messenger, OnItem on_item)
+    : params_(params),
+      messenger_(messenger),
+      on_item_(std::move(on_item)),
+      schedule_(env, committee->size(), self, params->sync_retry_delay_us,
+                [this](const Digest& d, const std::vector<AuthorityIndex>& targets) { Ask(d, targets); }) {}
 
 void CertificateFetcher::Fetch(const Digest& digest, Round round, AuthorityIndex first_source) {
-  if (pending_.contains(digest)) return;
-  pending_[digest] = Want{round, first_source};
-  Ask(digest);
+  schedule_.Want(digest, round, first_source);
 }
 
-void CertificateFetcher::Resolved(const Digest& digest) {
-  auto it = pending_.find(digest);
-  if (it == pending_.end()) return;
-  env_.timers->Cancel(it->second.timer);
-  pending_.erase(it);
-}
+void CertificateFetcher::Resolved(const Digest& digest) { schedule_.Resolved(digest); }
 
-void CertificateFetcher::Cleanup(Round gc_round) {
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    if (it->second.round <= gc_round) {
-      env_.timers->Cancel(it->second.timer);
-      it = pending_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-}
+// Certificates at the GC round are already collected (consensus ignores them).
+void CertificateFetcher::Cleanup(Round gc_round) { schedule_.DropBelow(gc_round + 1); }
 
-void CertificateFetcher::Ask(const Digest& digest) {
-  Want& w = pending_.at(digest);
+void CertificateFetcher::Ask(const Digest& digest, const std::vector<AuthorityIndex>& targets) {
   wire::Request req;
   req.mutable_certificates_request()->add_digests(digest.ToBytes());
-  std::vector<AuthorityIndex> targets;
-  if (w.attempts == 0 && w.first_source != self_) {
-    targets.push_back(w.first_source);
-  } else {
-    for (AuthorityIndex a = 0; a < committee_->size(); ++a) {
-      if (a != self_) targets.push_back(a);
-    }
-  }
-  ++w.attempts;
+  const PreparedRequest prepared(req);
   for (AuthorityIndex a : targets) {
     ++requests_sent_;
     absl::Status s = messenger_->SendUnreliable(
-        Endpoint::Primary(a), req,
+        Endpoint::Primary(a), prepared,
         [this](const Endpoint& from, const absl::StatusOr<wire::Response>& r) {
           if (!r.ok() || !r->success()) return;
           for (const std::string& item : r->items()) on_item_(from, item);
@@ -56,9 +37,6 @@ void CertificateFetcher::Ask(const Digest& digest) {
         params_->sync_retry_delay_us);
     LOG_IF(WARNING, !s.ok()) << "certificate sync request to " << a << " failed: " << s;
   }
-  w.timer = env_.timers->Schedule(params_->sync_retry_delay_us, [this, digest] {
-    if (pending_.contains(digest)) Ask(digest);
-  });
 }
 
 }  // namespace narwhal

@@ -12,6 +12,7 @@
 #include "core/committee.h"
 #include "core/env.h"
 #include "core/net/messenger.h"
+#include "core/net/sync_schedule.h"
 #include "core/parameters.h"
 
 namespace narwhal {
@@ -20,34 +21,22 @@ class CertificateFetcher {
  public:
   using OnItem = std::function<void(const Endpoint& from, const std::string& certificate)>;
   CertificateFetcher(const Env& env, const Committee* committee, const Parameters* params,
-                     AuthorityIndex self, Messenger* messenger, OnItem on_item)
-      : env_(env), committee_(committee), params_(params), self_(self), messenger_(messenger),
-        on_item_(std::move(on_item)) {}
-  ~CertificateFetcher();
+                     AuthorityIndex self, Messenger* messenger, OnItem on_item);
 
   // `round` is the round of the missing certificate (the child's round - 1).
   void Fetch(const Digest& digest, Round round, AuthorityIndex first_source);
   void Resolved(const Digest& digest);
   void Cleanup(Round gc_round);
-  size_t pending() const { return pending_.size(); }
+  size_t pending() const { return schedule_.size(); }
   uint64_t requests_sent() const { return requests_sent_; }
 
  private:
-  struct Want {
-    Round round;
-    AuthorityIndex first_source;
-    int attempts = 0;
-    TimerId timer = 0;
-  };
-  void Ask(const Digest& digest);
+  void Ask(const Digest& digest, const std::vector<AuthorityIndex>& targets);
 
-  Env env_;
-  const Committee* committee_;
   const Parameters* params_;
-  AuthorityIndex self_;
   Messenger* messenger_;
   OnItem on_item_;
-  absl::btree_map<Digest, Want> pending_;
+  SyncSchedule schedule_;
   uint64_t requests_sent_ = 0;
 };
 

@@ -13,6 +13,7 @@
 #include "core/committee.h"
 #include "core/env.h"
 #include "core/net/messenger.h"
+#include "core/net/sync_schedule.h"
 #include "core/parameters.h"
 
 namespace narwhal {
@@ -25,7 +26,6 @@ class BatchSynchronizer {
 
   BatchSynchronizer(const Env& env, const Committee* committee, const Parameters* params,
                     AuthorityIndex self, WorkerId id, Messenger* messenger, OnFetched on_fetched);
-  ~BatchSynchronizer();
 
   // Fetches `digest` (authored by `author` in `round`) unless already asked.
   void Fetch(const Digest& digest, AuthorityIndex author, Round round);
@@ -33,27 +33,18 @@ class BatchSynchronizer {
   void Resolved(const Digest& digest);
   void Cleanup(Round gc_round);
 
-  size_t pending() const { return pending_.size(); }
+  size_t pending() const { return schedule_.size(); }
   uint64_t fetched() const { return fetched_; }
 
  private:
-  struct Want {
-    AuthorityIndex author;
-    Round round;
-    int attempts = 0;
-    TimerId timer = 0;
-  };
-  void Ask(const Digest& digest);
+  void Ask(const Digest& digest, const std::vector<AuthorityIndex>& targets);
   void OnResponse(const Digest& digest, const absl::StatusOr<wire::Response>& response);
 
-  Env env_;
-  const Committee* committee_;
   const Parameters* params_;
-  AuthorityIndex self_;
   WorkerId id_;
   Messenger* messenger_;
   OnFetched on_fetched_;
-  absl::btree_map<Digest, Want> pending_;
+  SyncSchedule schedule_;
   uint64_t fetched_ = 0;
 };
 
