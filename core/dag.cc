@@ -82,6 +82,14 @@ absl::StatusOr<Header> Header::FromWire(const wire::Header& w) {
   return h;
 }
 
+absl::StatusOr<Header> Header::Parse(std::string_view bytes) {
+  wire::Header w;
+  if (!w.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::InvalidArgumentError("header: not a valid protobuf message");
+  }
+  return FromWire(w);
+}
+
 wire::Vote Vote::ToWire() const {
   wire::Vote w;
   w.set_header_digest(header_digest.ToBytes());
@@ -125,7 +133,11 @@ wire::Certificate Certificate::ToWire() const {
   return w;
 }
 
-std::string Certificate::Serialize() const { return ToWire().SerializeAsString(); }
+std::string Certificate::Serialize() const {
+  return encoded ? *encoded : ToWire().SerializeAsString();
+}
+
+void Certificate::Encode() { encoded = std::make_shared<const std::string>(ToWire().SerializeAsString()); }
 
 absl::StatusOr<Certificate> Certificate::FromWire(const wire::Certificate& w) {
   Certificate c;
@@ -150,7 +162,9 @@ absl::StatusOr<Certificate> Certificate::Parse(std::string_view bytes) {
   if (!w.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return absl::InvalidArgumentError("certificate: not a valid protobuf message");
   }
-  return FromWire(w);
+  auto c = FromWire(w);
+  if (c.ok()) c->encoded = std::make_shared<const std::string>(bytes);
+  return c;
 }
 
 Certificate Certificate::Genesis(AuthorityIndex author) {

@@ -6,6 +6,8 @@
 #define NARWHAL_CORE_DAG_H_
 
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -36,6 +38,7 @@ struct Header {
   wire::Header ToWire() const;
   // Checks field sizes and recomputes the digest.
   static absl::StatusOr<Header> FromWire(const wire::Header& w);
+  static absl::StatusOr<Header> Parse(std::string_view bytes);
 };
 
 struct Vote {
@@ -53,6 +56,9 @@ struct Certificate {
   Header header;
   std::vector<std::pair<AuthorityIndex, Signature>> votes;  // sorted by author
   Digest digest;  // H("certificate" || header digest): same for any vote set
+  // The serialized form, when known (set by Parse and Encode): stores and
+  // broadcasts reuse it instead of serializing again. Not part of equality.
+  std::shared_ptr<const std::string> encoded;
 
   Round round() const { return header.round; }
   AuthorityIndex author() const { return header.author; }
@@ -61,6 +67,8 @@ struct Certificate {
   void Seal();
   wire::Certificate ToWire() const;
   std::string Serialize() const;
+  // Sets `encoded` from the fields (after Seal, before sharing).
+  void Encode();
   static absl::StatusOr<Certificate> FromWire(const wire::Certificate& w);
   static absl::StatusOr<Certificate> Parse(std::string_view bytes);
   // The round-0 certificate of authority i: known to all, signed by none.

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -53,6 +54,15 @@ class Transport {
   // example an unknown endpoint or a full outgoing queue); OK does not mean
   // it arrived.
   virtual absl::Status Send(const Endpoint& to, std::string frame) = 0;
+  // Queues the frame `prefix` + `*body`. A broadcast shares one body among
+  // its frames to every peer (only the small prefix differs); a transport
+  // that can carry the parts without joining them (the simulator's, where n
+  // in-flight copies of every broadcast were the main cost) overrides this.
+  virtual absl::Status SendParts(const Endpoint& to, std::string prefix,
+                                 std::shared_ptr<const std::string> body) {
+    prefix.append(*body);
+    return Send(to, std::move(prefix));
+  }
   // `from` is the authenticated sender (CurveZMQ key in the node, the link
   // in the simulator). Set once, before the first frame can arrive.
   virtual void SetReceiver(Receiver receiver) = 0;

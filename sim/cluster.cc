@@ -1,5 +1,8 @@
 #include "sim/cluster.h"
 
+#include <algorithm>
+
+#include "core/wire_cache.h"
 #include "glog/logging.h"
 
 namespace narwhal::sim {
@@ -12,6 +15,13 @@ Cluster::Cluster(ClusterOptions options, StoreFactory store_factory, Observers o
   // Every simulated node verifies the same signatures: remember results
   // (a pure function, so no outcome changes; only the repeats are skipped).
   SetThreadVerifyCache(1 << 18);
+  // Likewise every simulated primary receives the same header and
+  // certificate bytes: parse and check each once (core/wire_cache.h). About
+  // two rounds' worth of n^2 receipts; a new cluster starts empty, so no
+  // entry outlives the committee it was checked against.
+  const size_t cached = std::max<size_t>(4096, 2 * size_t{options_.nodes} * options_.nodes);
+  WireCache<Header>::SetCapacity(cached);
+  WireCache<Certificate>::SetCapacity(cached);
   network_ = std::make_unique<Network>(&scheduler_, Random::DeriveSeed(options_.seed, "network"),
                                        options_.network);
   std::vector<PublicKey> keys;
@@ -38,6 +48,8 @@ Cluster::~Cluster() {
     n.workers.clear();
   }
   SetThreadVerifyCache(0);
+  WireCache<Header>::SetCapacity(0);
+  WireCache<Certificate>::SetCapacity(0);
 }
 
 Env Cluster::MakeEnv(AuthorityIndex a, uint32_t role) {

@@ -43,16 +43,22 @@ TimeUs Network::DrawDelay() {
 }
 
 void Network::Send(const Endpoint& from, const Endpoint& to, std::string frame) {
+  SendParts(from, to, std::string(), std::make_shared<const std::string>(std::move(frame)));
+}
+
+void Network::SendParts(const Endpoint& from, const Endpoint& to, std::string prefix,
+                        std::shared_ptr<const std::string> body) {
   ++stats_.frames_sent;
   if (down_.contains(from.authority) || down_.contains(to.authority)) {
     ++stats_.frames_dropped_down;
     return;
   }
-  auto shared = std::make_shared<std::string>(std::move(frame));
+  // Shared by the duplicates of this frame.
+  auto shared = std::make_shared<const Parts>(Parts{std::move(prefix), std::move(body)});
   const uint64_t epoch = down_epoch_[to.authority];
   if (from.authority == to.authority) {
     scheduler_->Schedule(options_.local_delay_us,
-                         [this, from, to, shared, epoch] { Deliver(from, to, shared, epoch); });
+                         [this, from, to, shared, epoch] { Deliver(from, to, *shared, epoch); });
     return;
   }
   if (blocked_.contains({from.authority, to.authority})) {
@@ -69,12 +75,12 @@ void Network::Send(const Endpoint& from, const Endpoint& to, std::string frame) 
   if (copies == 2) ++stats_.frames_duplicated;
   for (int i = 0; i < copies; ++i) {
     scheduler_->Schedule(DrawDelay() + extra,
-                         [this, from, to, shared, epoch] { Deliver(from, to, shared, epoch); });
+                         [this, from, to, shared, epoch] { Deliver(from, to, *shared, epoch); });
   }
 }
 
-void Network::Deliver(const Endpoint& from, const Endpoint& to,
-                      const std::shared_ptr<std::string>& frame, uint64_t down_epoch) {
+void Network::Deliver(const Endpoint& from, const Endpoint& to, const Parts& parts,
+                      uint64_t down_epoch) {
   if (down_.contains(to.authority) || down_epoch_[to.authority] != down_epoch) {
     ++stats_.frames_dropped_down;
     return;
@@ -84,17 +90,24 @@ void Network::Deliver(const Endpoint& from, const Endpoint& to,
     ++stats_.frames_dropped_down;
     return;
   }
+  std::string_view frame = *parts.body;
+  if (!parts.prefix.empty()) {
+    // Joined here, into a buffer that stays allocated: deliveries never nest.
+    joined_.assign(parts.prefix);
+    joined_.append(*parts.body);
+    frame = joined_;
+  }
   ++stats_.frames_delivered;
-  stats_.bytes_delivered += frame->size();
+  stats_.bytes_delivered += frame.size();
   TraceHash& trace = scheduler_->trace();
   trace.Mix(static_cast<uint64_t>(scheduler_->NowUs()));
   trace.Mix((uint64_t{from.authority} << 40) | (uint64_t{from.role} << 32) |
             (uint64_t{to.authority} << 8) | to.role);
-  trace.MixBytes(*frame);
-  for (const auto& tap : taps_) tap(from, to, *frame);
+  trace.MixBytes(frame);
+  for (const auto& tap : taps_) tap(from, to, frame);
   // Copy the receiver: the callback may re-register (a restart).
   Receiver receiver = it->second;
-  receiver(from, *frame);
+  receiver(from, frame);
 }
 
 }  // namespace narwhal::sim

@@ -60,6 +60,10 @@ class Network {
   void Unregister(const Endpoint& endpoint);
   // Queues a frame; its fate (loss, delay, duplication) is drawn now.
   void Send(const Endpoint& from, const Endpoint& to, std::string frame);
+  // The frame `prefix` + `*body`, kept in two parts until delivery: the n
+  // frames of a broadcast share one body.
+  void SendParts(const Endpoint& from, const Endpoint& to, std::string prefix,
+                 std::shared_ptr<const std::string> body);
 
   const NetworkOptions& options() const { return options_; }
   void set_options(const NetworkOptions& options) { options_ = options; }
@@ -86,8 +90,11 @@ class Network {
 
  private:
   TimeUs DrawDelay();
-  void Deliver(const Endpoint& from, const Endpoint& to, const std::shared_ptr<std::string>& frame,
-               uint64_t down_epoch);
+  struct Parts {
+    std::string prefix;
+    std::shared_ptr<const std::string> body;
+  };
+  void Deliver(const Endpoint& from, const Endpoint& to, const Parts& frame, uint64_t down_epoch);
 
   Scheduler* scheduler_;
   Random random_;
@@ -100,6 +107,7 @@ class Network {
   absl::btree_map<AuthorityIndex, uint64_t> down_epoch_;
   std::vector<Tap> taps_;
   NetworkStats stats_;
+  std::string joined_;  // Deliver's buffer for two-part frames (reused)
 };
 
 // The Transport of one simulated endpoint.

@@ -1,5 +1,7 @@
 #include "sim/scheduler.h"
 
+#include <algorithm>
+
 #include "glog/logging.h"
 
 namespace narwhal::sim {
@@ -12,19 +14,38 @@ TimerId Scheduler::Schedule(TimeUs delay_us, std::function<void()> callback) {
 TimerId Scheduler::ScheduleAt(TimeUs at_us, std::function<void()> callback) {
   CHECK_GE(at_us, now_us_) << "cannot schedule in the past";
   const uint64_t seq = next_seq_++;
-  queue_.push(Event{at_us, seq});
+  queue_.push_back(Event{at_us, seq});
+  std::push_heap(queue_.begin(), queue_.end(), std::greater<Event>());
   callbacks_.emplace(seq, std::move(callback));
   return seq;
 }
 
-void Scheduler::Cancel(TimerId id) { callbacks_.erase(id); }
+void Scheduler::Cancel(TimerId id) {
+  if (callbacks_.erase(id) == 0) return;
+  ++cancelled_in_queue_;
+  if (cancelled_in_queue_ > 4096 && cancelled_in_queue_ > queue_.size() / 2) PurgeCancelled();
+}
+
+void Scheduler::PopHead() {
+  std::pop_heap(queue_.begin(), queue_.end(), std::greater<Event>());
+  queue_.pop_back();
+}
+
+void Scheduler::PurgeCancelled() {
+  std::erase_if(queue_, [this](const Event& e) { return !callbacks_.contains(e.seq); });
+  std::make_heap(queue_.begin(), queue_.end(), std::greater<Event>());
+  cancelled_in_queue_ = 0;
+}
 
 bool Scheduler::RunOne() {
   while (!queue_.empty()) {
-    Event e = queue_.top();
-    queue_.pop();
+    Event e = queue_.front();
+    PopHead();
     auto it = callbacks_.find(e.seq);
-    if (it == callbacks_.end()) continue;  // cancelled
+    if (it == callbacks_.end()) {  // cancelled
+      --cancelled_in_queue_;
+      continue;
+    }
     std::function<void()> cb = std::move(it->second);
     callbacks_.erase(it);
     CHECK_GE(e.at_us, now_us_);
@@ -39,8 +60,11 @@ bool Scheduler::RunOne() {
 void Scheduler::RunUntil(TimeUs until_us) {
   while (!stop_requested_ && !queue_.empty()) {
     // Skip cancelled heads so the time check sees a live event.
-    while (!queue_.empty() && !callbacks_.contains(queue_.top().seq)) queue_.pop();
-    if (queue_.empty() || queue_.top().at_us > until_us) break;
+    while (!queue_.empty() && !callbacks_.contains(queue_.front().seq)) {
+      PopHead();
+      --cancelled_in_queue_;
+    }
+    if (queue_.empty() || queue_.front().at_us > until_us) break;
     RunOne();
   }
   if (!stop_requested_ && until_us > now_us_) now_us_ = until_us;

@@ -9,7 +9,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <queue>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -50,9 +49,19 @@ class Scheduler final : public Clock, public Timers {
   uint64_t next_seq_ = 1;
   uint64_t events_executed_ = 0;
   bool stop_requested_ = false;
-  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> queue_;
-  // Lookup only (never iterated): seq -> callback. Cancel erases.
+  // A min-heap on (at_us, seq) (std::push_heap/pop_heap with greater): a
+  // total order, so the pop sequence does not depend on the heap's layout.
+  std::vector<Event> queue_;
+  // Lookup only (never iterated): seq -> callback. Cancel erases; the heap
+  // entry stays until popped or purged.
   absl::flat_hash_map<uint64_t, std::function<void()>> callbacks_;
+  // Heap entries whose callback was cancelled. Most reliable sends arm a
+  // retry timer that their answer cancels, so without purging the heap
+  // fills with dead entries (millions in a 100-node run) and every push and
+  // pop pays for them.
+  size_t cancelled_in_queue_ = 0;
+  void PopHead();
+  void PurgeCancelled();
   TraceHash trace_;
 };
 

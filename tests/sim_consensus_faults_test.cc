@@ -173,7 +173,7 @@ TEST_P(SimConsensusEquivocationTest, TwoHeadersOnTheWireOneSequenceCommitted) {
     wire::Frame f;
     if (!f.ParseFromArray(frame.data(), static_cast<int>(frame.size())) || !f.has_request()) return;
     if (f.request().has_header()) {
-      auto h = Header::FromWire(f.request().header());
+      auto h = Header::Parse(f.request().header());
       if (h.ok()) header_digests[{h->author, h->round}].insert(h->digest.Hex());
     }
     if (f.request().has_vote()) {

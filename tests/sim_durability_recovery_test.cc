@@ -147,7 +147,7 @@ class Harness {
         if (d.ok() && v.author() == from.authority) checkers_->OnVoteOnWire(v.author(), v.origin(), v.round(), *d, Now());
       }
       if (f.request().has_header()) {
-        auto h = Header::FromWire(f.request().header());
+        auto h = Header::Parse(f.request().header());
         if (h.ok() && h->author == from.authority) header_digests_[{h->author, h->round}].insert(h->digest.Hex());
         if (on_header_frame) on_header_frame(from, to, f);
       }

@@ -12,4 +12,13 @@ absl::Status SimTransport::Send(const Endpoint& to, std::string frame) {
   return absl::OkStatus();
 }
 
+absl::Status SimTransport::SendParts(const Endpoint& to, std::string prefix,
+                                     std::shared_ptr<const std::string> body) {
+  if (to.authority >= authorities_ || to.role > workers_) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown endpoint ", to.ToString()));
+  }
+  network_->SendParts(self_, to, std::move(prefix), std::move(body));
+  return absl::OkStatus();
+}
+
 }  // namespace narwhal::sim

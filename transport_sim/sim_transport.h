@@ -17,6 +17,8 @@ class SimTransport final : public Transport {
 
   Endpoint self() const override { return self_; }
   absl::Status Send(const Endpoint& to, std::string frame) override;
+  absl::Status SendParts(const Endpoint& to, std::string prefix,
+                         std::shared_ptr<const std::string> body) override;
   void SetReceiver(Receiver receiver) override { network_->Register(self_, std::move(receiver)); }
 
  private:

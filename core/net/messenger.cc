@@ -34,29 +34,35 @@ void AppendVarint(std::string& out, uint64_t v) {
 // Frame{request: Request{request_id: id, <body>}} in protobuf wire format:
 // field 1 of Frame (length-delimited) holding field 1 of Request (varint)
 // followed by the other fields of the Request, already serialized.
-std::string RequestFrame(uint64_t id, const std::string& body) {
-  std::string request;
-  request.reserve(body.size() + 11);
-  request.push_back(0x08);  // Request.request_id, varint
-  AppendVarint(request, id);
-  request.append(body);
-  std::string frame;
-  frame.reserve(request.size() + 11);
-  frame.push_back(0x0a);  // Frame.request, length-delimited
-  AppendVarint(frame, request.size());
-  frame.append(request);
-  return frame;
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+// What precedes the body: at most 1 + 10 + 1 + 10 bytes.
+std::string RequestPrefix(uint64_t id, size_t body_size) {
+  const size_t request_size = 1 + VarintSize(id) + body_size;
+  std::string prefix;
+  prefix.push_back(0x0a);  // Frame.request, length-delimited
+  AppendVarint(prefix, request_size);
+  prefix.push_back(0x08);  // Request.request_id, varint
+  AppendVarint(prefix, id);
+  return prefix;
 }
 
 }  // namespace
 
 PreparedRequest::PreparedRequest(const wire::Request& request) {
   if (request.request_id() == 0) {
-    body_ = request.SerializeAsString();
+    body_ = std::make_shared<const std::string>(request.SerializeAsString());
   } else {
     wire::Request copy = request;
     copy.clear_request_id();
-    body_ = copy.SerializeAsString();
+    body_ = std::make_shared<const std::string>(copy.SerializeAsString());
   }
 }
 
@@ -92,11 +98,11 @@ absl::StatusOr<RequestHandle> Messenger::SendReliable(const Endpoint& to,
         "reliable queue to ", to.ToString(), " is full (", count, " unanswered requests)"));
   }
   const uint64_t id = next_request_id_++;
-  Pending p{to, RequestFrame(id, request.body()), std::move(on_response), Backoff(options_.retry),
+  Pending p{to, request.body_, std::move(on_response), Backoff(options_.retry),
             env_.clock->NowUs(), 0, true};
   // A transport refusal (e.g. a full ZeroMQ queue) is treated like a lost
   // frame: the retry timer sends it again.
-  absl::Status sent = env_.transport->Send(to, p.frame);
+  absl::Status sent = env_.transport->SendParts(to, RequestPrefix(id, p.body->size()), p.body);
   LOG_IF(WARNING, !sent.ok()) << "send to " << to.ToString() << " failed, will retry: " << sent;
   ++stats_.requests_sent;
   ++count;
@@ -109,12 +115,13 @@ absl::StatusOr<RequestHandle> Messenger::SendReliable(const Endpoint& to,
 absl::Status Messenger::SendUnreliable(const Endpoint& to, const PreparedRequest& request,
                                        ResponseCallback on_response, TimeUs timeout_us) {
   const uint64_t id = next_request_id_++;
-  absl::Status sent = env_.transport->Send(to, RequestFrame(id, request.body()));
+  absl::Status sent =
+      env_.transport->SendParts(to, RequestPrefix(id, request.body_->size()), request.body_);
   if (!sent.ok()) return sent;
   ++stats_.requests_sent;
   if (!on_response) return absl::OkStatus();
   const Key key{to, id};
-  Pending p{to, std::string(), std::move(on_response), Backoff(options_.retry),
+  Pending p{to, nullptr, std::move(on_response), Backoff(options_.retry),
             env_.clock->NowUs(), 0, false};
   p.timer = env_.timers->Schedule(timeout_us, [this, key] {
     Finish(key, absl::DeadlineExceededError("no response before the timeout"));
@@ -147,7 +154,8 @@ void Messenger::Retry(const Key& key) {
   auto it = pending_.find(key);
   if (it == pending_.end()) return;
   ++stats_.retransmissions;
-  absl::Status sent = env_.transport->Send(key.first, it->second.frame);
+  const auto& body = it->second.body;
+  absl::Status sent = env_.transport->SendParts(key.first, RequestPrefix(key.second, body->size()), body);
   LOG_IF(WARNING, !sent.ok()) << "retransmission to " << key.first.ToString()
                               << " failed, will retry: " << sent;
   ArmRetry(key);

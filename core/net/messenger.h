@@ -83,10 +83,13 @@ class RequestHandle {
 class PreparedRequest {
  public:
   explicit PreparedRequest(const wire::Request& request);
-  const std::string& body() const { return body_; }
+  const std::string& body() const { return *body_; }
 
  private:
-  std::string body_;  // the Request without its request_id
+  friend class Messenger;
+  // The Request without its request_id; shared by every pending send made
+  // from it (retransmissions rebuild their frame from it).
+  std::shared_ptr<const std::string> body_;
 };
 
 class Messenger {
@@ -128,7 +131,7 @@ class Messenger {
   friend class RequestHandle;
   struct Pending {
     Endpoint peer;
-    std::string frame;
+    std::shared_ptr<const std::string> body;  // the frame is rebuilt on retry
     ResponseCallback callback;
     Backoff backoff;
     TimeUs first_sent_us = 0;
@@ -149,7 +152,9 @@ class Messenger {
   MessengerOptions options_;
   RequestHandler handler_;
   uint64_t next_request_id_;
-  absl::btree_map<Key, Pending> pending_;
+  // Lookup only: the only iteration (the destructor cancelling timers) has
+  // no order-dependent effect.
+  absl::flat_hash_map<Key, Pending> pending_;
   absl::flat_hash_map<Endpoint, size_t> pending_per_peer_;  // lookup only
   MessengerStats stats_;
   // Handles hold a weak pointer to this so that a handle outliving its

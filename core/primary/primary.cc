@@ -30,7 +30,7 @@ Primary::Primary(const Env& env, const Committee& committee, const Parameters& p
       messenger_(env, MessengerOptions{params.retry, params.max_pending_requests_per_peer}),
       fetcher_(env, &committee, &params, self, &messenger_,
                [this](const Endpoint& from, const std::string& bytes) {
-                 OnCertificateBytes(from, bytes);
+                 OnCertificate(from, bytes);
                }) {
   CHECK(env.store != nullptr);
   CHECK(committee.Contains(self));
@@ -80,9 +80,9 @@ absl::Status Primary::Recover() {
   if (!rows.ok()) return rows.status();
   std::vector<CertificatePtr> certs;
   for (const std::string& bytes : *rows) {
-    auto c = Certificate::Parse(bytes);
+    auto c = WireCache<Certificate>::Get(bytes, &Certificate::Parse);
     if (!c.ok()) return absl::DataLossError(absl::StrCat("stored certificate: ", c.status().message()));
-    certs.push_back(std::make_shared<const Certificate>(std::move(*c)));
+    certs.push_back((*c)->value);
   }
   if (state->has_value()) {
     absl::Status s = consensus_->Restore(**state, certs);
@@ -275,31 +275,65 @@ uint64_t Primary::StakeOf(Round round) const {
 
 // ---------------------------------------------------------------- headers
 
-void Primary::OnHeader(const Endpoint& from, const wire::Header& msg) {
-  auto h = Header::FromWire(msg);
-  if (!h.ok()) return Reject("malformed_header", std::string(h.status().message()));
-  if (h->author != from.authority) {
-    return Reject("relayed_header", absl::StrCat("header of ", h->author, " from ", from.ToString()));
+void Primary::OnHeader(const Endpoint& from, std::string_view bytes) {
+  auto entry = WireCache<Header>::Get(bytes, &Header::Parse);
+  if (!entry.ok()) return Reject("malformed_header", std::string(entry.status().message()));
+  const Header& h = *(*entry)->value;
+  if (h.author != from.authority) {
+    return Reject("relayed_header", absl::StrCat("header of ", h.author, " from ", from.ToString()));
   }
-  if (h->round <= gc_round_) return Reject("stale_header", absl::StrCat("round ", h->round));
-  if (h->round > proposer_round_ + params_.max_round_ahead) {
-    return Reject("future_header", absl::StrCat("round ", h->round, " while at ", proposer_round_));
+  if (h.round <= gc_round_) return Reject("stale_header", absl::StrCat("round ", h.round));
+  if (h.round > proposer_round_ + params_.max_round_ahead) {
+    return Reject("future_header", absl::StrCat("round ", h.round, " while at ", proposer_round_));
   }
-  if (absl::Status s = CheckHeader(*h, true); !s.ok()) {
-    return Reject(s.code() == absl::StatusCode::kPermissionDenied ? "bad_signature" : "invalid_header",
-                  std::string(s.message()));
+  if (!(*entry)->CheckedBy(check_context())) {
+    if (absl::Status s = CheckHeader(h, true); !s.ok()) {
+      return Reject(s.code() == absl::StatusCode::kPermissionDenied ? "bad_signature" : "invalid_header",
+                    std::string(s.message()));
+    }
+    (*entry)->MarkChecked(check_context());
   }
-  ProcessHeader(std::move(*h));
+  ProcessHeader(h);
+}
+
+void Primary::MarkParentsValid(const Header& header) {
+  if (parents_valid_.insert(header.digest).second) {
+    parents_valid_by_round_[header.round].push_back(header.digest);
+  }
+}
+
+absl::Status Primary::CheckParents(const Header& header, absl::btree_set<Digest>* missing) {
+  if (header.round - 1 <= gc_round_ || parents_valid_.contains(header.digest)) return absl::OkStatus();
+  uint64_t stake = 0;
+  std::vector<bool> seen(committee_.size(), false);
+  bool ok = true;
+  bool any_missing = false;
+  for (const Digest& p : header.parents) {
+    auto it = by_digest_.find(p);
+    if (it == by_digest_.end()) {
+      any_missing = true;
+      if (missing != nullptr) missing->insert(p);
+      continue;
+    }
+    const Certificate& parent = *it->second;
+    ok &= parent.round() == header.round - 1 && !seen[parent.author()];
+    seen[parent.author()] = true;
+    stake += committee_.Stake(parent.author());
+  }
+  if (any_missing) return absl::NotFoundError("parents missing");
+  if (!ok) return absl::InvalidArgumentError("a parent of the wrong round or a repeated author");
+  if (stake < committee_.QuorumThreshold()) {
+    return absl::InvalidArgumentError(absl::StrCat("parents carry stake ", stake, " < quorum ",
+                                                   committee_.QuorumThreshold()));
+  }
+  MarkParentsValid(header);
+  return absl::OkStatus();
 }
 
 void Primary::ProcessHeader(Header header) {
   if (header.round <= gc_round_) return;
   WaitingHeader w{header, {}, {}};
-  if (header.round - 1 > gc_round_) {
-    for (const Digest& p : header.parents) {
-      if (!HasCertificate(p)) w.missing_parents.insert(p);
-    }
-  }
+  const absl::Status parents = CheckParents(header, &w.missing_parents);
   for (const BatchRef& b : header.payload) {
     auto has = env_.store->HasPayload(b.digest, b.worker_id);
     if (!has.ok()) {
@@ -333,21 +367,8 @@ void Primary::ProcessHeader(Header header) {
     return;
   }
   // All parents present: they must be round - 1 with a quorum of stake.
-  uint64_t stake = 0;
-  std::vector<bool> seen(committee_.size(), false);
-  if (header.round - 1 > gc_round_) {
-    for (const Digest& p : header.parents) {
-      const CertificatePtr& parent = by_digest_.at(p);
-      if (parent->round() != header.round - 1 || seen[parent->author()]) {
-        return Reject("bad_parents", absl::StrCat("header ", header.digest.Short(),
-                                                  " has a parent of the wrong round or a repeated author"));
-      }
-      seen[parent->author()] = true;
-      stake += committee_.Stake(parent->author());
-    }
-    if (stake < committee_.QuorumThreshold()) {
-      return Reject("bad_parents", absl::StrCat("parents carry stake ", stake));
-    }
+  if (!parents.ok()) {
+    return Reject("bad_parents", absl::StrCat("header ", header.digest.Short(), ": ", parents.message()));
   }
   TryVote(header);
 }
@@ -453,38 +474,38 @@ void Primary::OnVote(const Endpoint& from, const wire::Vote& msg) {
   cert.header = *own_header_;
   for (const auto& [author, sig] : own_votes_) cert.votes.emplace_back(author, sig);
   cert.Seal();
+  cert.Encode();
   ++stats_.certificates_formed;
   wire::Request req;
-  *req.mutable_certificate() = cert.ToWire();
+  req.set_certificate(*cert.encoded);
   const PreparedRequest prepared(req);
   for (AuthorityIndex a = 0; a < committee_.size(); ++a) {
     if (a == self_) continue;
     auto handle = messenger_.SendReliable(Endpoint::Primary(a), prepared, nullptr);
     if (handle.ok()) sends_by_round_[cert.round()].push_back(std::move(*handle));
   }
-  ProcessCertificate(std::move(cert), self_);
+  ProcessCertificate(std::make_shared<const Certificate>(std::move(cert)), self_);
 }
 
 // ---------------------------------------------------------------- certificates
 
-void Primary::OnCertificate(const Endpoint& from, const wire::Certificate& msg) {
-  auto c = Certificate::FromWire(msg);
-  if (!c.ok()) return Reject("malformed_certificate", std::string(c.status().message()));
-  ProcessCertificate(std::move(*c), from.authority);
+void Primary::OnCertificate(const Endpoint& from, std::string_view bytes) {
+  auto entry = WireCache<Certificate>::Get(bytes, &Certificate::Parse);
+  if (!entry.ok()) return Reject("malformed_certificate", std::string(entry.status().message()));
+  ProcessCertificate((*entry)->value, from.authority, *entry);
 }
 
-void Primary::OnCertificateBytes(const Endpoint& from, const std::string& bytes) {
-  auto c = Certificate::Parse(bytes);
-  if (!c.ok()) return Reject("malformed_certificate", std::string(c.status().message()));
-  ProcessCertificate(std::move(*c), from.authority);
-}
-
-void Primary::ProcessCertificate(Certificate certificate, AuthorityIndex source) {
+void Primary::ProcessCertificate(CertificatePtr cert, AuthorityIndex source,
+                                 WireCache<Certificate>::Entry* cache_entry) {
+  const Certificate& certificate = *cert;
   if (certificate.round() <= gc_round_) return;
   if (HasCertificate(certificate.digest) || waiting_certificates_.contains(certificate.digest)) return;
-  if (absl::Status s = CheckCertificate(certificate); !s.ok()) {
-    return Reject(s.code() == absl::StatusCode::kPermissionDenied ? "bad_signature" : "invalid_certificate",
-                  std::string(s.message()));
+  if (cache_entry == nullptr || !cache_entry->CheckedBy(check_context())) {
+    if (absl::Status s = CheckCertificate(certificate); !s.ok()) {
+      return Reject(s.code() == absl::StatusCode::kPermissionDenied ? "bad_signature" : "invalid_certificate",
+                    std::string(s.message()));
+    }
+    if (cache_entry != nullptr) cache_entry->MarkChecked(check_context());
   }
   MaybeStartCatchUp(certificate.round());
   // One certificate per (author, round): a quorum never certifies two headers
@@ -494,13 +515,11 @@ void Primary::ProcessCertificate(Certificate certificate, AuthorityIndex source)
     return Reject("conflicting_certificate", absl::StrCat("second certificate of ", certificate.author(),
                                                           " in round ", certificate.round()));
   }
-  WaitingCertificate w{std::move(certificate), {}};
-  const Certificate& c = w.certificate;
-  if (c.round() - 1 > gc_round_) {
-    for (const Digest& p : c.parents()) {
-      if (!HasCertificate(p)) w.missing_parents.insert(p);
-    }
-  }
+  WaitingCertificate w{cert, {}};
+  const Certificate& c = *cert;
+  // Wrong parents are reported by AcceptCertificate (it checks the released
+  // waiters too); here only what is missing matters.
+  (void)CheckParents(c.header, &w.missing_parents);
   if (!w.missing_parents.empty()) {
     if (waiting_certificates_.size() >= kMaxWaitingPerAuthority * committee_.size()) {
       return Reject("waiting_full", "too many certificates waiting for parents");
@@ -512,8 +531,7 @@ void Primary::ProcessCertificate(Certificate certificate, AuthorityIndex source)
     waiting_certificates_.emplace(c.digest, std::move(w));
     return;
   }
-  auto ptr = std::make_shared<const Certificate>(std::move(w.certificate));
-  absl::Status s = AcceptCertificate(ptr);
+  absl::Status s = AcceptCertificate(cert);
   if (!s.ok()) Reject("bad_parents", std::string(s.message()));
 }
 
@@ -525,27 +543,16 @@ absl::Status Primary::AcceptCertificate(const CertificatePtr& cert) {
     CertificatePtr c = ready.front();
     ready.pop_front();
     if (HasCertificate(c->digest) || c->round() <= gc_round_) continue;
-    if (c->round() - 1 > gc_round_) {
-      uint64_t stake = 0;
-      std::vector<bool> seen(committee_.size(), false);
-      bool ok = true;
-      for (const Digest& p : c->parents()) {
-        const CertificatePtr& parent = by_digest_.at(p);
-        ok &= parent->round() == c->round() - 1 && !seen[parent->author()];
-        seen[parent->author()] = true;
-        stake += committee_.Stake(parent->author());
+    if (absl::Status parents = CheckParents(c->header, nullptr); !parents.ok()) {
+      if (first_error.ok()) {
+        first_error = absl::InvalidArgumentError(
+            absl::StrCat("certificate ", c->digest.Short(), ": ", parents.message()));
       }
-      if (!ok || stake < committee_.QuorumThreshold()) {
-        if (first_error.ok()) {
-          first_error = absl::InvalidArgumentError(
-              absl::StrCat("certificate ", c->digest.Short(), " has parents of the wrong round, "
-                           "a repeated author or too little stake"));
-        }
-        continue;
-      }
+      continue;
     }
     if (dag_[c->round()].contains(c->author())) continue;  // conflicting: first one wins
-    absl::Status s = env_.store->PutCertificate(c->digest, c->round(), c->author(), c->Serialize());
+    absl::Status s = c->encoded ? env_.store->PutSharedCertificate(c->digest, c->round(), c->author(), c->encoded)
+                                : env_.store->PutCertificate(c->digest, c->round(), c->author(), c->Serialize());
     if (!s.ok()) {
       LOG(ERROR) << "store: " << s;
       return s;
@@ -570,7 +577,7 @@ absl::Status Primary::AcceptCertificate(const CertificatePtr& cert) {
       if (auto hc = waiting_certificates_.find(d); hc != waiting_certificates_.end()) {
         hc->second.missing_parents.erase(c->digest);
         if (hc->second.missing_parents.empty()) {
-          ready.push_back(std::make_shared<const Certificate>(std::move(hc->second.certificate)));
+          ready.push_back(std::move(hc->second.certificate));
           waiting_certificates_.erase(hc);
         }
       }
@@ -700,6 +707,10 @@ void Primary::GarbageCollect(Round new_gc_round) {
     for (const auto& [author, cert] : dag_.begin()->second) by_digest_.erase(cert->digest);
     dag_.erase(dag_.begin());
   }
+  while (!parents_valid_by_round_.empty() && parents_valid_by_round_.begin()->first <= gc_round_ + 1) {
+    for (const Digest& d : parents_valid_by_round_.begin()->second) parents_valid_.erase(d);
+    parents_valid_by_round_.erase(parents_valid_by_round_.begin());
+  }
   // Dropping the handles stops retrying messages nobody needs any more.
   sends_by_round_.erase(sends_by_round_.begin(), sends_by_round_.upper_bound(gc_round_));
   fetcher_.Cleanup(gc_round_);
@@ -707,7 +718,7 @@ void Primary::GarbageCollect(Round new_gc_round) {
     it = it->second.header.round <= gc_round_ ? waiting_headers_.erase(it) : std::next(it);
   }
   for (auto it = waiting_certificates_.begin(); it != waiting_certificates_.end();) {
-    it = it->second.certificate.round() <= gc_round_ ? waiting_certificates_.erase(it) : std::next(it);
+    it = it->second.certificate->round() <= gc_round_ ? waiting_certificates_.erase(it) : std::next(it);
   }
   // Drop index entries whose waiters are gone (their lookups would only be
   // skipped, but they must not pile up).

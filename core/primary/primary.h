@@ -28,6 +28,7 @@
 #include "absl/container/btree_map.h"
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "core/byzantine.h"
 #include "core/committee.h"
@@ -38,6 +39,7 @@
 #include "core/parameters.h"
 #include "core/primary/certificate_fetcher.h"
 #include "core/store/store.h"
+#include "core/wire_cache.h"
 
 // The Primary's definitions are split by concern: primary.cc (routing,
 // validation, headers, votes, certificates, commit and GC), proposer.cc,
@@ -100,16 +102,15 @@ class Primary {
     absl::btree_set<BatchRef> missing_payload;
   };
   struct WaitingCertificate {
-    Certificate certificate;
+    CertificatePtr certificate;
     absl::btree_set<Digest> missing_parents;
   };
 
   // ---- message handling ----
   void OnRequest(const Endpoint& from, const wire::Request& request, Messenger::Responder respond);
-  void OnHeader(const Endpoint& from, const wire::Header& msg);
+  void OnHeader(const Endpoint& from, std::string_view bytes);
   void OnVote(const Endpoint& from, const wire::Vote& msg);
-  void OnCertificate(const Endpoint& from, const wire::Certificate& msg);
-  void OnCertificateBytes(const Endpoint& from, const std::string& bytes);
+  void OnCertificate(const Endpoint& from, std::string_view bytes);
   absl::Status OnWorkerBatch(const Endpoint& from, const Digest& digest, WorkerId worker, bool ours,
                              TimeUs created_at_us);
   void OnCertificatesRequest(const wire::CertificatesRequest& msg, Messenger::Responder respond);
@@ -117,6 +118,12 @@ class Primary {
   // ---- validation ----
   absl::Status CheckHeader(const Header& h, bool require_signature) const;
   absl::Status CheckCertificate(const Certificate& c) const;
+  // What a check depends on besides the message, as a WireCache context: the
+  // committee object and the scheme (an address inside the committee, offset
+  // by the scheme's value, so two schemes never share a context).
+  const void* check_context() const {
+    return reinterpret_cast<const char*>(&committee_) + static_cast<int>(scheme_);
+  }
   void Reject(std::string_view reason, const std::string& detail);
 
   // ---- header path ----
@@ -126,7 +133,11 @@ class Primary {
   void WakePayload(const BatchRef& ref);
 
   // ---- certificate path ----
-  void ProcessCertificate(Certificate certificate, AuthorityIndex source);
+  // `checked`: the certificate already passed CheckCertificate against this
+  // committee (a WireCache hit, or our own); otherwise it is checked here and
+  // `cache_entry` (if any) remembers a success.
+  void ProcessCertificate(CertificatePtr certificate, AuthorityIndex source,
+                          WireCache<Certificate>::Entry* cache_entry = nullptr);
   absl::Status AcceptCertificate(const CertificatePtr& cert);
   bool HasCertificate(const Digest& d) const { return by_digest_.contains(d); }
 
@@ -177,6 +188,17 @@ class Primary {
   absl::btree_map<Round, absl::btree_map<AuthorityIndex, CertificatePtr>> dag_;
   absl::flat_hash_map<Digest, CertificatePtr> by_digest_;
   Round gc_round_ = 0;
+  // Headers (by digest, above the GC round) whose parents are all in the DAG
+  // with round - 1 and quorum stake. Checked once when we vote on a header,
+  // its certificate needs no second pass over n parents (the DAG loses
+  // nothing above the GC round, so the answer cannot change).
+  absl::flat_hash_set<Digest> parents_valid_;  // lookup only
+  absl::btree_map<Round, std::vector<Digest>> parents_valid_by_round_;
+  void MarkParentsValid(const Header& header);
+  // Looks every parent up once: missing ones go to `missing` (if given);
+  // if none is missing, checks round, distinct authors and quorum stake and
+  // returns an error naming the fault. Marks the header valid on success.
+  absl::Status CheckParents(const Header& header, absl::btree_set<Digest>* missing);
 
   // Waiting for parents (headers and certificates) or payload (headers).
   absl::btree_map<Digest, WaitingHeader> waiting_headers_;

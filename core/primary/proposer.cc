@@ -170,8 +170,9 @@ void Primary::Propose() {
     cert.header = h;
     cert.votes.emplace_back(self_, h.signature);
     cert.Seal();
+    cert.Encode();
     ++stats_.certificates_formed;
-    ProcessCertificate(std::move(cert), self_);
+    ProcessCertificate(std::make_shared<const Certificate>(std::move(cert)), self_);
   }
 }
 
@@ -226,7 +227,7 @@ void Primary::ForgetOwnPayload(const std::vector<BatchRef>& committed) {
 
 void Primary::BroadcastOwnHeader(const Header& header, const std::vector<AuthorityIndex>& to) {
   wire::Request req;
-  *req.mutable_header() = header.ToWire();
+  req.set_header(header.ToWire().SerializeAsString());
   const PreparedRequest prepared(req);
   for (AuthorityIndex a : to) {
     auto handle = messenger_.SendReliable(Endpoint::Primary(a), prepared, nullptr);
@@ -242,7 +243,7 @@ void Primary::ByzantineExtras(const Header& header) {
       future.Seal();
       future.signature = key_.Sign(SigningBytes(future.digest));
       wire::Request req;
-      *req.mutable_header() = future.ToWire();
+      req.set_header(future.ToWire().SerializeAsString());
       for (AuthorityIndex a = 0; a < committee_.size(); ++a) {
         if (a == self_) continue;
         (void)messenger_.SendUnreliable(Endpoint::Primary(a), req, nullptr, 0);
@@ -256,7 +257,7 @@ void Primary::ByzantineExtras(const Header& header) {
       for (const auto& [author, cert] : it->second) {
         if (cert->round() == 0) continue;
         wire::Request req;
-        *req.mutable_certificate() = cert->ToWire();
+        req.set_certificate(cert->Serialize());
         for (AuthorityIndex a = 0; a < committee_.size(); ++a) {
           if (a != self_) (void)messenger_.SendUnreliable(Endpoint::Primary(a), req, nullptr, 0);
         }
@@ -265,7 +266,7 @@ void Primary::ByzantineExtras(const Header& header) {
     auto stale = env_.store->GetOwnHeader(header.round - 1);
     if (stale.ok() && stale->has_value()) {
       wire::Request req;
-      req.mutable_header()->ParseFromString(**stale);
+      req.set_header(**stale);
       for (AuthorityIndex a = 0; a < committee_.size(); ++a) {
         if (a != self_) (void)messenger_.SendUnreliable(Endpoint::Primary(a), req, nullptr, 0);
       }

@@ -146,7 +146,7 @@ absl::Status Primary::ApplySyncedRow(const std::string& bytes) {
 void Primary::ReprocessWaiting() {
   // What waited for parents that the sync made unnecessary (now below the GC
   // round, or received) goes through the normal path again, oldest first.
-  std::vector<Certificate> certificates;
+  std::vector<CertificatePtr> certificates;
   for (auto& [digest, w] : waiting_certificates_) certificates.push_back(std::move(w.certificate));
   std::vector<Header> headers;
   for (auto& [digest, w] : waiting_headers_) headers.push_back(std::move(w.header));
@@ -155,9 +155,9 @@ void Primary::ReprocessWaiting() {
   waiters_by_parent_.clear();
   waiters_by_payload_.clear();
   std::stable_sort(certificates.begin(), certificates.end(),
-                   [](const Certificate& a, const Certificate& b) { return a.round() < b.round(); });
-  for (Certificate& c : certificates) {
-    const AuthorityIndex source = c.author();
+                   [](const CertificatePtr& a, const CertificatePtr& b) { return a->round() < b->round(); });
+  for (CertificatePtr& c : certificates) {
+    const AuthorityIndex source = c->author();
     ProcessCertificate(std::move(c), source);
   }
   for (Header& h : headers) ProcessHeader(std::move(h));

@@ -54,6 +54,11 @@ absl::StatusOr<std::vector<OwnPayloadRow>> MemoryStore::ListOwnPayload() {
 
 absl::Status MemoryStore::PutCertificate(const Digest& digest, Round round, AuthorityIndex author,
                                          std::string_view certificate) {
+  return PutSharedCertificate(digest, round, author, std::make_shared<const std::string>(certificate));
+}
+
+absl::Status MemoryStore::PutSharedCertificate(const Digest& digest, Round round, AuthorityIndex author,
+                                               std::shared_ptr<const std::string> certificate) {
   auto slot = t_.certificates_by_round.find({round, author});
   if (slot != t_.certificates_by_round.end() && slot->second != digest) {
     return absl::AlreadyExistsError(absl::StrCat(
@@ -65,7 +70,7 @@ absl::Status MemoryStore::PutCertificate(const Digest& digest, Round round, Auth
   if (auto old = t_.certificates.find(digest); old != t_.certificates.end()) {
     t_.certificates_by_round.erase({old->second.round, old->second.author});
   }
-  t_.certificates.insert_or_assign(digest, CertRow{round, author, std::string(certificate)});
+  t_.certificates.insert_or_assign(digest, CertRow{round, author, std::move(certificate)});
   t_.certificates_by_round.insert_or_assign({round, author}, digest);
   return absl::OkStatus();
 }
@@ -73,14 +78,14 @@ absl::Status MemoryStore::PutCertificate(const Digest& digest, Round round, Auth
 absl::StatusOr<std::optional<std::string>> MemoryStore::GetCertificate(const Digest& digest) {
   auto it = t_.certificates.find(digest);
   if (it == t_.certificates.end()) return std::optional<std::string>();
-  return std::optional<std::string>(it->second.bytes);
+  return std::optional<std::string>(*it->second.bytes);
 }
 
 absl::StatusOr<std::vector<std::string>> MemoryStore::CertificatesInRounds(Round from, Round to) {
   std::vector<std::string> out;
   for (auto it = t_.certificates_by_round.lower_bound({from, 0});
        it != t_.certificates_by_round.end() && it->first.first <= to; ++it) {
-    out.push_back(t_.certificates.at(it->second).bytes);
+    out.push_back(*t_.certificates.at(it->second).bytes);
   }
   return out;
 }

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
 #include "core/store/store.h"
 
 namespace narwhal {
@@ -23,6 +24,8 @@ class MemoryStore final : public Store {
   absl::StatusOr<std::vector<OwnPayloadRow>> ListOwnPayload() override;
   absl::Status PutCertificate(const Digest& digest, Round round, AuthorityIndex author,
                               std::string_view certificate) override;
+  absl::Status PutSharedCertificate(const Digest& digest, Round round, AuthorityIndex author,
+                                    std::shared_ptr<const std::string> certificate) override;
   absl::StatusOr<std::optional<std::string>> GetCertificate(const Digest& digest) override;
   absl::StatusOr<std::vector<std::string>> CertificatesInRounds(Round from, Round to) override;
   absl::Status PutOwnHeader(Round round, std::string_view header) override;
@@ -53,18 +56,20 @@ class MemoryStore final : public Store {
   struct CertRow {
     Round round;
     AuthorityIndex author;
-    std::string bytes;
+    std::shared_ptr<const std::string> bytes;  // immutable, may be shared
   };
   // Every piece of state, in one value so RunInTransaction can copy and
   // restore it whole (a table added here cannot be forgotten by the rollback).
   struct Tables {
-    absl::btree_map<Digest, BatchRow> batches;
-    absl::btree_map<std::pair<Digest, WorkerId>, Round> payload;
+    // Tables keyed by digest are hash maps: they are only looked up, and
+    // pruned with erase_if, whose order does not matter.
+    absl::flat_hash_map<Digest, BatchRow> batches;
+    absl::flat_hash_map<std::pair<Digest, WorkerId>, Round> payload;
     // Insertion sequence -> row, and the key's sequence for lookups.
     absl::btree_map<uint64_t, OwnPayloadRow> own_payload;
     absl::btree_map<std::pair<Digest, WorkerId>, uint64_t> own_payload_seq;
     uint64_t next_own_payload_seq = 0;
-    absl::btree_map<Digest, CertRow> certificates;
+    absl::flat_hash_map<Digest, CertRow> certificates;
     absl::btree_map<std::pair<Round, AuthorityIndex>, Digest> certificates_by_round;
     absl::btree_map<Round, std::string> own_headers;
     absl::btree_map<std::pair<Round, AuthorityIndex>, Digest> votes;

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -82,6 +83,13 @@ class Store {
   // serializations of one certificate may differ; either is valid).
   virtual absl::Status PutCertificate(const Digest& digest, Round round, AuthorityIndex author,
                                       std::string_view certificate) = 0;
+  // The same for bytes the caller shares: a store in memory may keep the
+  // reference rather than a copy (the simulator's n stores then hold one
+  // copy of each certificate, not n).
+  virtual absl::Status PutSharedCertificate(const Digest& digest, Round round, AuthorityIndex author,
+                                            std::shared_ptr<const std::string> certificate) {
+    return PutCertificate(digest, round, author, *certificate);
+  }
   virtual absl::StatusOr<std::optional<std::string>> GetCertificate(const Digest& digest) = 0;
   // Serialized certificates with from <= round <= to, ordered by (round, author).
   virtual absl::StatusOr<std::vector<std::string>> CertificatesInRounds(Round from, Round to) = 0;
