@@ -14,12 +14,14 @@ Cluster::Cluster(ClusterOptions options, StoreFactory store_factory, Observers o
   CHECK_GE(options_.nodes, 1u);
   // Every simulated node verifies the same signatures: remember results
   // (a pure function, so no outcome changes; only the repeats are skipped).
-  SetThreadVerifyCache(1 << 18);
+  const bool share = options_.share_parsed_messages;
+  SetThreadVerifyCache(share ? 1 << 18 : 0);
   // Likewise every simulated primary receives the same header and
   // certificate bytes: parse and check each once (core/wire_cache.h). About
   // two rounds' worth of n^2 receipts; a new cluster starts empty, so no
   // entry outlives the committee it was checked against.
-  const size_t cached = std::max<size_t>(4096, 2 * size_t{options_.nodes} * options_.nodes);
+  const size_t cached =
+      share ? std::max<size_t>(4096, 2 * size_t{options_.nodes} * options_.nodes) : 0;
   WireCache<Header>::SetCapacity(cached);
   WireCache<Certificate>::SetCapacity(cached);
   network_ = std::make_unique<Network>(&scheduler_, Random::DeriveSeed(options_.seed, "network"),

@@ -38,6 +38,10 @@ struct ClusterOptions {
   StoreKind store = StoreKind::kMemory;
   std::map<AuthorityIndex, ByzantineBehavior> byzantine;
   ConsensusOptions consensus;
+  // Share signature checks and parsed headers and certificates between the
+  // simulated nodes (core/wire_cache.h, SetThreadVerifyCache). It changes no
+  // outcome, only the speed; off only to show that.
+  bool share_parsed_messages = true;
 };
 
 // Factory for stores, so the simulator can use SQLite without core/ or this

@@ -45,5 +45,25 @@ TEST(DeterminismTest, StoreKindDoesNotChangeTheRun) {
   EXPECT_EQ(RunSimulation(Options(3, false)).trace_hash, RunSimulation(Options(3, true)).trace_hash);
 }
 
+TEST(DeterminismTest, SharingParsedMessagesDoesNotChangeTheRun) {
+  // The simulator's caches (parsed headers and certificates, check results,
+  // signature verifications) are shared by all nodes; with Byzantine nodes
+  // sending bad signatures, equivocating and replaying, every rejection must
+  // still happen exactly as without them.
+  SimulationOptions o = Options(5, false);
+  o.cluster.nodes = 7;
+  o.cluster.byzantine[5].invalid_signatures = true;
+  o.cluster.byzantine[6].equivocate_headers = true;
+  o.cluster.byzantine[6].replay_stale = true;
+  o.cluster.params.gc_depth = 10;  // so that stale replays happen
+  SimulationResult shared = RunSimulation(o);
+  o.cluster.share_parsed_messages = false;
+  SimulationResult alone = RunSimulation(o);
+  EXPECT_EQ(shared.trace_hash, alone.trace_hash);
+  EXPECT_EQ(shared.events, alone.events);
+  EXPECT_GT(shared.committed_sub_dags, 0u);
+  EXPECT_TRUE(shared.violations.empty()) << shared.ToJson();
+}
+
 }  // namespace
 }  // namespace narwhal::sim
