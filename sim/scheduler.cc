@@ -14,14 +14,37 @@ TimerId Scheduler::Schedule(TimeUs delay_us, std::function<void()> callback) {
 TimerId Scheduler::ScheduleAt(TimeUs at_us, std::function<void()> callback) {
   CHECK_GE(at_us, now_us_) << "cannot schedule in the past";
   const uint64_t seq = next_seq_++;
-  queue_.push_back(Event{at_us, seq});
+  CHECK_LE(seq, kSeqMask) << "event sequence numbers exhausted";
+  uint32_t slot;
+  if (free_slots_.empty()) {
+    slot = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+  } else {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  }
+  slots_[slot].callback = std::move(callback);
+  slots_[slot].seq = seq;
+  ++live_;
+  queue_.push_back(Event{at_us, seq, slot});
   std::push_heap(queue_.begin(), queue_.end(), std::greater<Event>());
-  callbacks_.emplace(seq, std::move(callback));
-  return seq;
+  return (uint64_t{slot} + 1) << kSeqBits | seq;
+}
+
+void Scheduler::FreeSlot(uint32_t slot) {
+  slots_[slot].callback = nullptr;
+  slots_[slot].seq = 0;
+  free_slots_.push_back(slot);
+  --live_;
 }
 
 void Scheduler::Cancel(TimerId id) {
-  if (callbacks_.erase(id) == 0) return;
+  if (id == 0) return;
+  const uint64_t slot_plus_one = id >> kSeqBits;
+  if (slot_plus_one == 0 || slot_plus_one > slots_.size()) return;
+  const auto slot = static_cast<uint32_t>(slot_plus_one - 1);
+  if (slots_[slot].seq != (id & kSeqMask)) return;  // already ran or cancelled
+  FreeSlot(slot);
   ++cancelled_in_queue_;
   if (cancelled_in_queue_ > 4096 && cancelled_in_queue_ > queue_.size() / 2) PurgeCancelled();
 }
@@ -32,22 +55,21 @@ void Scheduler::PopHead() {
 }
 
 void Scheduler::PurgeCancelled() {
-  std::erase_if(queue_, [this](const Event& e) { return !callbacks_.contains(e.seq); });
+  std::erase_if(queue_, [this](const Event& e) { return !Live(e); });
   std::make_heap(queue_.begin(), queue_.end(), std::greater<Event>());
   cancelled_in_queue_ = 0;
 }
 
 bool Scheduler::RunOne() {
   while (!queue_.empty()) {
-    Event e = queue_.front();
+    const Event e = queue_.front();
     PopHead();
-    auto it = callbacks_.find(e.seq);
-    if (it == callbacks_.end()) {  // cancelled
+    if (!Live(e)) {  // cancelled
       --cancelled_in_queue_;
       continue;
     }
-    std::function<void()> cb = std::move(it->second);
-    callbacks_.erase(it);
+    std::function<void()> cb = std::move(slots_[e.slot].callback);
+    FreeSlot(e.slot);
     CHECK_GE(e.at_us, now_us_);
     now_us_ = e.at_us;
     ++events_executed_;
@@ -60,7 +82,7 @@ bool Scheduler::RunOne() {
 void Scheduler::RunUntil(TimeUs until_us) {
   while (!stop_requested_ && !queue_.empty()) {
     // Skip cancelled heads so the time check sees a live event.
-    while (!queue_.empty() && !callbacks_.contains(queue_.front().seq)) {
+    while (!queue_.empty() && !Live(queue_.front())) {
       PopHead();
       --cancelled_in_queue_;
     }

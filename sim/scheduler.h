@@ -11,7 +11,6 @@
 #include <functional>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "core/env.h"
 #include "sim/trace_hash.h"
 
@@ -34,17 +33,30 @@ class Scheduler final : public Clock, public Timers {
   bool stop_requested() const { return stop_requested_; }
 
   uint64_t events_executed() const { return events_executed_; }
-  size_t pending() const { return callbacks_.size(); }
+  size_t pending() const { return live_; }
   TraceHash& trace() { return trace_; }
 
  private:
   struct Event {
     TimeUs at_us;
     uint64_t seq;
+    uint32_t slot;  // where its callback waits
     bool operator>(const Event& o) const {
       return at_us != o.at_us ? at_us > o.at_us : seq > o.seq;
     }
   };
+  // Callbacks live in slots, reused through a free list (deterministically:
+  // last freed, first reused). A slot knows the sequence number of the event
+  // it holds, so a heap entry whose slot moved on was cancelled. A TimerId
+  // is (slot + 1) << 40 | seq, never 0; seq < 2^40 (10^12 events).
+  struct Slot {
+    std::function<void()> callback;
+    uint64_t seq = 0;  // 0: free
+  };
+  static constexpr int kSeqBits = 40;
+  static constexpr uint64_t kSeqMask = (uint64_t{1} << kSeqBits) - 1;
+  bool Live(const Event& e) const { return slots_[e.slot].seq == e.seq; }
+  void FreeSlot(uint32_t slot);
   TimeUs now_us_ = 0;
   uint64_t next_seq_ = 1;
   uint64_t events_executed_ = 0;
@@ -52,9 +64,9 @@ class Scheduler final : public Clock, public Timers {
   // A min-heap on (at_us, seq) (std::push_heap/pop_heap with greater): a
   // total order, so the pop sequence does not depend on the heap's layout.
   std::vector<Event> queue_;
-  // Lookup only (never iterated): seq -> callback. Cancel erases; the heap
-  // entry stays until popped or purged.
-  absl::flat_hash_map<uint64_t, std::function<void()>> callbacks_;
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> free_slots_;
+  size_t live_ = 0;
   // Heap entries whose callback was cancelled. Most reliable sends arm a
   // retry timer that their answer cancels, so without purging the heap
   // fills with dead entries (millions in a 100-node run) and every push and

@@ -79,6 +79,7 @@ Messenger::Messenger(const Env& env, MessengerOptions options)
 
 Messenger::~Messenger() {
   for (auto& [key, p] : pending_) env_.timers->Cancel(p.timer);
+  env_.timers->Cancel(due_timer_);
   // The transport may outlive us; stop deliveries to a dead object.
   env_.transport->SetReceiver([](const Endpoint&, std::string_view) {});
 }
@@ -134,20 +135,47 @@ absl::Status Messenger::SendUnreliable(const Endpoint& to, const PreparedRequest
 void Messenger::ArmRetry(const Key& key) {
   Pending& p = pending_.at(key);
   const TimeUs wait = p.backoff.Next(*env_.random);
+  const TimeUs now = env_.clock->NowUs();
+  p.due_us = now + wait;
+  p.give_up = false;
   if (options_.retry.max_elapsed_us.has_value()) {
     const TimeUs deadline = p.first_sent_us + *options_.retry.max_elapsed_us;
-    const TimeUs now = env_.clock->NowUs();
     if (now + wait > deadline) {
-      p.timer = env_.timers->Schedule(std::max<TimeUs>(0, deadline - now), [this, key] {
-        ++stats_.gave_up;
-        Finish(key, absl::DeadlineExceededError(absl::StrCat(
-                        "no response from ", key.first.ToString(), " within max_elapsed (",
-                        *options_.retry.max_elapsed_us / 1000, " ms)")));
-      });
-      return;
+      p.due_us = std::max(now, deadline);
+      p.give_up = true;
     }
   }
-  p.timer = env_.timers->Schedule(wait, [this, key] { Retry(key); });
+  due_.insert(Due{p.due_us, key.first, key.second});
+  ArmDueTimer(p.due_us);
+}
+
+void Messenger::ArmDueTimer(TimeUs at_us) {
+  if (due_timer_ != 0 && due_timer_at_us_ <= at_us) return;
+  env_.timers->Cancel(due_timer_);
+  due_timer_at_us_ = at_us;
+  due_timer_ = env_.timers->Schedule(std::max<TimeUs>(0, at_us - env_.clock->NowUs()),
+                                     [this] { OnDueTimer(); });
+}
+
+void Messenger::OnDueTimer() {
+  due_timer_ = 0;
+  const TimeUs now = env_.clock->NowUs();
+  // Fresh from begin() each time: a retry or a callback may change due_.
+  while (!due_.empty() && std::get<0>(*due_.begin()) <= now) {
+    const Key key{std::get<1>(*due_.begin()), std::get<2>(*due_.begin())};
+    due_.erase(due_.begin());
+    auto it = pending_.find(key);
+    if (it == pending_.end()) continue;
+    if (it->second.give_up) {
+      ++stats_.gave_up;
+      Finish(key, absl::DeadlineExceededError(absl::StrCat(
+                      "no response from ", key.first.ToString(), " within max_elapsed (",
+                      *options_.retry.max_elapsed_us / 1000, " ms)")));
+    } else {
+      Retry(key);
+    }
+  }
+  if (!due_.empty()) ArmDueTimer(std::get<0>(*due_.begin()));
 }
 
 void Messenger::Retry(const Key& key) {
@@ -165,6 +193,7 @@ void Messenger::Cancel(const Endpoint& peer, uint64_t id) {
   auto it = pending_.find({peer, id});
   if (it == pending_.end()) return;
   env_.timers->Cancel(it->second.timer);
+  if (it->second.reliable) due_.erase(Due{it->second.due_us, peer, id});
   pending_per_peer_[peer]--;
   pending_.erase(it);
 }
@@ -173,6 +202,7 @@ void Messenger::Finish(const Key& key, const absl::StatusOr<wire::Response>& res
   auto it = pending_.find(key);
   if (it == pending_.end()) return;
   env_.timers->Cancel(it->second.timer);
+  if (it->second.reliable) due_.erase(Due{it->second.due_us, key.first, key.second});
   ResponseCallback cb = std::move(it->second.callback);
   pending_per_peer_[key.first]--;
   pending_.erase(it);

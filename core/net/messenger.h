@@ -22,8 +22,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <tuple>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "core/env.h"
@@ -135,16 +137,27 @@ class Messenger {
     ResponseCallback callback;
     Backoff backoff;
     TimeUs first_sent_us = 0;
-    TimerId timer = 0;
+    TimerId timer = 0;  // unreliable: the timeout
     bool reliable = true;
+    // Reliable: when the next retransmission (or, if give_up, the failure)
+    // is due; its entry in due_.
+    TimeUs due_us = 0;
+    bool give_up = false;
   };
   using Key = std::pair<Endpoint, uint64_t>;
+  using Due = std::tuple<TimeUs, Endpoint, uint64_t>;
 
   void OnFrame(const Endpoint& from, std::string_view frame);
   void OnResponse(const Endpoint& from, const wire::Response& response);
   void OnRequest(const Endpoint& from, const wire::Request& request);
   void ArmRetry(const Key& key);
   void Retry(const Key& key);
+  // One timer for all retransmissions, at the earliest due time (a timer per
+  // request cost a schedule and a cancel for every message, nearly all of
+  // them answered in time). Answered requests leave due_ at once; the timer
+  // is not moved for them and, when it fires early, re-arms.
+  void ArmDueTimer(TimeUs at_us);
+  void OnDueTimer();
   void Cancel(const Endpoint& peer, uint64_t id);
   void Finish(const Key& key, const absl::StatusOr<wire::Response>& result);
 
@@ -155,6 +168,9 @@ class Messenger {
   // Lookup only: the only iteration (the destructor cancelling timers) has
   // no order-dependent effect.
   absl::flat_hash_map<Key, Pending> pending_;
+  absl::btree_set<Due> due_;
+  TimerId due_timer_ = 0;
+  TimeUs due_timer_at_us_ = 0;
   absl::flat_hash_map<Endpoint, size_t> pending_per_peer_;  // lookup only
   MessengerStats stats_;
   // Handles hold a weak pointer to this so that a handle outliving its

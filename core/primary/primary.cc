@@ -72,9 +72,7 @@ Primary::Primary(const Env& env, const Committee& committee, const Parameters& p
   CHECK(kind.ok()) << kind.status();
   consensus_ = MakeConsensus(*kind, committee, consensus_options);
   for (const Certificate& g : Certificate::GenesisSet(committee)) {
-    auto ptr = std::make_shared<const Certificate>(g);
-    dag_[0][g.author()] = ptr;
-    by_digest_[g.digest] = ptr;
+    InsertIntoDag(std::make_shared<const Certificate>(g));
   }
   messenger_.SetRequestHandler(
       [this](const Endpoint& from, const wire::Request& r, Messenger::Responder respond) {
@@ -126,8 +124,7 @@ absl::Status Primary::Recover() {
   }
   for (const auto& c : certs) {
     if (c->round() <= gc_round_) continue;
-    dag_[c->round()][c->author()] = c;
-    by_digest_[c->digest] = c;
+    InsertIntoDag(c);
   }
   auto last = env_.store->LastOwnHeaderRound();
   if (!last.ok()) return last.status();
@@ -329,6 +326,14 @@ void Primary::OnHeader(const Endpoint& from, std::string_view bytes) {
   ProcessHeader(h);
 }
 
+void Primary::InsertIntoDag(const CertificatePtr& c) {
+  dag_[c->round()][c->author()] = c;
+  by_digest_[c->digest] = c;
+  auto& sorted = round_digests_[c->round()];
+  const std::pair<Digest, AuthorityIndex> entry{c->digest, c->author()};
+  sorted.insert(std::lower_bound(sorted.begin(), sorted.end(), entry), entry);
+}
+
 void Primary::MarkParentsValid(const Header& header) {
   if (parents_valid_.insert(header.digest).second) {
     parents_valid_by_round_[header.round].push_back(header.digest);
@@ -341,17 +346,26 @@ absl::Status Primary::CheckParents(const Header& header, absl::btree_set<Digest>
   std::vector<bool> seen(committee_.size(), false);
   bool ok = true;
   bool any_missing = false;
+  // Both lists are sorted by digest: walk them together.
+  static const std::vector<std::pair<Digest, AuthorityIndex>> kNone;
+  auto round_it = round_digests_.find(header.round - 1);
+  const auto& held = round_it == round_digests_.end() ? kNone : round_it->second;
+  size_t j = 0;
   for (const Digest& p : header.parents) {
-    auto it = by_digest_.find(p);
-    if (it == by_digest_.end()) {
-      any_missing = true;
-      if (missing != nullptr) missing->insert(p);
+    while (j < held.size() && held[j].first < p) ++j;
+    if (j < held.size() && held[j].first == p) {
+      const AuthorityIndex author = held[j].second;
+      ok &= !seen[author];
+      seen[author] = true;
+      stake += committee_.Stake(author);
       continue;
     }
-    const Certificate& parent = *it->second;
-    ok &= parent.round() == header.round - 1 && !seen[parent.author()];
-    seen[parent.author()] = true;
-    stake += committee_.Stake(parent.author());
+    if (by_digest_.contains(p)) {
+      ok = false;  // held, but not of round - 1
+      continue;
+    }
+    any_missing = true;
+    if (missing != nullptr) missing->insert(p);
   }
   if (any_missing) return absl::NotFoundError("parents missing");
   if (!ok) return absl::InvalidArgumentError("a parent of the wrong round or a repeated author");
@@ -590,8 +604,7 @@ absl::Status Primary::AcceptCertificate(const CertificatePtr& cert) {
       LOG(ERROR) << "store: " << s;
       return s;
     }
-    dag_[c->round()][c->author()] = c;
-    by_digest_[c->digest] = c;
+    InsertIntoDag(c);
     fetcher_.Resolved(c->digest);
     ++stats_.certificates_accepted;
     if (hooks_.on_certificate_accepted) hooks_.on_certificate_accepted(c);
@@ -731,6 +744,7 @@ void Primary::GarbageCollect(Round new_gc_round) {
     for (const auto& [author, cert] : dag_.begin()->second) by_digest_.erase(cert->digest);
     dag_.erase(dag_.begin());
   }
+  round_digests_.erase(round_digests_.begin(), round_digests_.upper_bound(gc_round_));
   while (!parents_valid_by_round_.empty() && parents_valid_by_round_.begin()->first <= gc_round_ + 1) {
     for (const Digest& d : parents_valid_by_round_.begin()->second) parents_valid_.erase(d);
     parents_valid_by_round_.erase(parents_valid_by_round_.begin());

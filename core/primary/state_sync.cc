@@ -132,8 +132,7 @@ absl::Status Primary::ApplySyncedRow(const std::string& bytes) {
     }
     if (c->round() <= gc || HasCertificate(c->digest) || dag_[c->round()].contains(c->author())) continue;
     (void)env_.store->PutCertificate(c->digest, c->round(), c->author(), c->Serialize());
-    dag_[c->round()][c->author()] = c;
-    by_digest_[c->digest] = c;
+    InsertIntoDag(c);
     fetcher_.Resolved(c->digest);
   }
   ++stats_.sub_dags_synced;
