@@ -66,6 +66,12 @@ class Transport {
   // `from` is the authenticated sender (CurveZMQ key in the node, the link
   // in the simulator). Set once, before the first frame can arrive.
   virtual void SetReceiver(Receiver receiver) = 0;
+  // Frames sent with SendParts may arrive as their two parts, if the
+  // transport keeps them apart and a parts receiver is set (the frame is
+  // `prefix` + `body`); otherwise every frame goes to the Receiver whole.
+  using PartsReceiver =
+      std::function<void(const Endpoint& from, std::string_view prefix, std::string_view body)>;
+  virtual void SetPartsReceiver(PartsReceiver receiver) {}
 };
 
 // Everything one role (a primary or a worker) of one authority runs on.

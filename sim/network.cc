@@ -13,7 +13,18 @@ void Network::Register(const Endpoint& endpoint, Receiver receiver) {
   receivers_[endpoint] = std::move(receiver);
 }
 
-void Network::Unregister(const Endpoint& endpoint) { receivers_.erase(endpoint); }
+void Network::RegisterParts(const Endpoint& endpoint, PartsReceiver receiver) {
+  if (receiver) {
+    parts_receivers_[endpoint] = std::move(receiver);
+  } else {
+    parts_receivers_.erase(endpoint);
+  }
+}
+
+void Network::Unregister(const Endpoint& endpoint) {
+  receivers_.erase(endpoint);
+  parts_receivers_.erase(endpoint);
+}
 
 void Network::Partition(const std::vector<AuthorityIndex>& a, const std::vector<AuthorityIndex>& b) {
   for (AuthorityIndex x : a) {
@@ -54,7 +65,8 @@ void Network::SendParts(const Endpoint& from, const Endpoint& to, std::string pr
     return;
   }
   // Shared by the duplicates of this frame.
-  auto shared = std::make_shared<const Parts>(Parts{std::move(prefix), std::move(body)});
+  const uint64_t body_hash = BodyHash(body);
+  auto shared = std::make_shared<const Parts>(Parts{std::move(prefix), std::move(body), body_hash});
   const uint64_t epoch = down_epoch_[to.authority];
   if (from.authority == to.authority) {
     scheduler_->Schedule(options_.local_delay_us,
@@ -79,6 +91,14 @@ void Network::SendParts(const Endpoint& from, const Endpoint& to, std::string pr
   }
 }
 
+uint64_t Network::BodyHash(const std::shared_ptr<const std::string>& body) {
+  if (body != last_body_) {
+    last_body_ = body;
+    last_body_hash_ = Hash64(*body);
+  }
+  return last_body_hash_;
+}
+
 void Network::Deliver(const Endpoint& from, const Endpoint& to, const Parts& parts,
                       uint64_t down_epoch) {
   if (down_.contains(to.authority) || down_epoch_[to.authority] != down_epoch) {
@@ -90,22 +110,31 @@ void Network::Deliver(const Endpoint& from, const Endpoint& to, const Parts& par
     ++stats_.frames_dropped_down;
     return;
   }
+  // A two-part frame goes to the parts receiver as it is; joined only for a
+  // receiver or tap that needs it whole.
+  auto parts_it = parts.prefix.empty() ? parts_receivers_.end() : parts_receivers_.find(to);
+  const bool whole = parts_it == parts_receivers_.end() || !taps_.empty();
   std::string_view frame = *parts.body;
-  if (!parts.prefix.empty()) {
-    // Joined here, into a buffer that stays allocated: deliveries never nest.
+  if (whole && !parts.prefix.empty()) {
+    // Into a buffer that stays allocated: deliveries never nest.
     joined_.assign(parts.prefix);
     joined_.append(*parts.body);
     frame = joined_;
   }
   ++stats_.frames_delivered;
-  stats_.bytes_delivered += frame.size();
+  stats_.bytes_delivered += parts.prefix.size() + parts.body->size();
   TraceHash& trace = scheduler_->trace();
   trace.Mix(static_cast<uint64_t>(scheduler_->NowUs()));
   trace.Mix((uint64_t{from.authority} << 40) | (uint64_t{from.role} << 32) |
             (uint64_t{to.authority} << 8) | to.role);
-  trace.MixBytes(frame);
+  trace.MixBytes(parts.prefix);
+  trace.Mix(parts.body_hash);
   for (const auto& tap : taps_) tap(from, to, frame);
   // Copy the receiver: the callback may re-register (a restart).
+  if (parts_it != parts_receivers_.end()) {
+    PartsReceiver receiver = parts_it->second;
+    return receiver(from, parts.prefix, *parts.body);
+  }
   Receiver receiver = it->second;
   receiver(from, frame);
 }

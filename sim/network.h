@@ -57,6 +57,10 @@ class Network {
   Network(Scheduler* scheduler, uint64_t seed, NetworkOptions options);
 
   void Register(const Endpoint& endpoint, Receiver receiver);
+  using PartsReceiver = Transport::PartsReceiver;
+  // Optional, besides the Receiver: gets two-part frames unjoined. Null
+  // removes it.
+  void RegisterParts(const Endpoint& endpoint, PartsReceiver receiver);
   void Unregister(const Endpoint& endpoint);
   // Queues a frame; its fate (loss, delay, duplication) is drawn now.
   void Send(const Endpoint& from, const Endpoint& to, std::string frame);
@@ -93,13 +97,18 @@ class Network {
   struct Parts {
     std::string prefix;
     std::shared_ptr<const std::string> body;
+    uint64_t body_hash;  // for the trace
   };
+  // Hash64 of a body, remembered for the last body seen: a broadcast sends
+  // one body to n peers in a row, so it is hashed once, not n times.
+  uint64_t BodyHash(const std::shared_ptr<const std::string>& body);
   void Deliver(const Endpoint& from, const Endpoint& to, const Parts& frame, uint64_t down_epoch);
 
   Scheduler* scheduler_;
   Random random_;
   NetworkOptions options_;
   absl::btree_map<Endpoint, Receiver> receivers_;
+  absl::btree_map<Endpoint, PartsReceiver> parts_receivers_;
   absl::btree_set<std::pair<AuthorityIndex, AuthorityIndex>> blocked_;
   absl::btree_map<std::pair<AuthorityIndex, AuthorityIndex>, TimeUs> clogged_;
   absl::btree_set<AuthorityIndex> down_;
@@ -108,6 +117,8 @@ class Network {
   std::vector<Tap> taps_;
   NetworkStats stats_;
   std::string joined_;  // Deliver's buffer for two-part frames (reused)
+  std::shared_ptr<const std::string> last_body_;  // held, so the address stays unique
+  uint64_t last_body_hash_ = 0;
 };
 
 // The Transport of one simulated endpoint.

@@ -20,6 +20,9 @@ class SimTransport final : public Transport {
   absl::Status SendParts(const Endpoint& to, std::string prefix,
                          std::shared_ptr<const std::string> body) override;
   void SetReceiver(Receiver receiver) override { network_->Register(self_, std::move(receiver)); }
+  void SetPartsReceiver(PartsReceiver receiver) override {
+    network_->RegisterParts(self_, std::move(receiver));
+  }
 
  private:
   Network* network_;

@@ -1,5 +1,8 @@
 #include "core/net/messenger.h"
 
+#include <algorithm>
+#include <functional>
+
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 
@@ -34,6 +37,35 @@ void AppendVarint(std::string& out, uint64_t v) {
 // Frame{request: Request{request_id: id, <body>}} in protobuf wire format:
 // field 1 of Frame (length-delimited) holding field 1 of Request (varint)
 // followed by the other fields of the Request, already serialized.
+// Reads a varint at `*at` (advancing it); false if truncated or too long.
+bool ReadVarint(std::string_view in, size_t* at, uint64_t* out) {
+  uint64_t v = 0;
+  for (int shift = 0; shift < 64 && *at < in.size(); shift += 7) {
+    const auto byte = static_cast<uint8_t>(in[(*at)++]);
+    v |= uint64_t{byte & 0x7fu} << shift;
+    if ((byte & 0x80) == 0) {
+      *out = v;
+      return true;
+    }
+  }
+  return false;
+}
+
+// The envelope RequestPrefix writes: Frame.request (length-delimited, the
+// rest of the frame) holding request_id first. Returns the bytes it takes
+// (the request's other fields follow), or 0 if `head` does not start so.
+size_t ReadRequestEnvelope(std::string_view head, size_t frame_size, uint64_t* id) {
+  size_t at = 0;
+  uint64_t request_size = 0;
+  if (head.empty() || head[0] != 0x0a) return 0;
+  ++at;
+  if (!ReadVarint(head, &at, &request_size) || request_size != frame_size - at) return 0;
+  if (at >= head.size() || head[at] != 0x08) return 0;
+  ++at;
+  if (!ReadVarint(head, &at, id)) return 0;
+  return at;
+}
+
 size_t VarintSize(uint64_t v) {
   size_t n = 1;
   while (v >= 0x80) {
@@ -75,6 +107,10 @@ Messenger::Messenger(const Env& env, MessengerOptions options)
       self_ref_(std::make_shared<Messenger*>(this)) {
   env_.transport->SetReceiver(
       [this](const Endpoint& from, std::string_view frame) { OnFrame(from, frame); });
+  env_.transport->SetPartsReceiver(
+      [this](const Endpoint& from, std::string_view prefix, std::string_view body) {
+        OnFrameParts(from, prefix, body);
+      });
 }
 
 Messenger::~Messenger() {
@@ -82,6 +118,7 @@ Messenger::~Messenger() {
   env_.timers->Cancel(due_timer_);
   // The transport may outlive us; stop deliveries to a dead object.
   env_.transport->SetReceiver([](const Endpoint&, std::string_view) {});
+  env_.transport->SetPartsReceiver(nullptr);
 }
 
 size_t Messenger::PendingTo(const Endpoint& peer) const {
@@ -107,6 +144,7 @@ absl::StatusOr<RequestHandle> Messenger::SendReliable(const Endpoint& to,
   LOG_IF(WARNING, !sent.ok()) << "send to " << to.ToString() << " failed, will retry: " << sent;
   ++stats_.requests_sent;
   ++count;
+  p.peer_count = &count;
   const Key key{to, id};
   pending_.emplace(key, std::move(p));
   ArmRetry(key);
@@ -127,7 +165,8 @@ absl::Status Messenger::SendUnreliable(const Endpoint& to, const PreparedRequest
   p.timer = env_.timers->Schedule(timeout_us, [this, key] {
     Finish(key, absl::DeadlineExceededError("no response before the timeout"));
   });
-  pending_per_peer_[to]++;
+  p.peer_count = &pending_per_peer_[to];
+  ++*p.peer_count;
   pending_.emplace(key, std::move(p));
   return absl::OkStatus();
 }
@@ -145,7 +184,8 @@ void Messenger::ArmRetry(const Key& key) {
       p.give_up = true;
     }
   }
-  due_.insert(Due{p.due_us, key.first, key.second});
+  due_.push_back(Due{p.due_us, key.first, key.second});
+  std::push_heap(due_.begin(), due_.end(), std::greater<Due>());
   ArmDueTimer(p.due_us);
 }
 
@@ -160,12 +200,15 @@ void Messenger::ArmDueTimer(TimeUs at_us) {
 void Messenger::OnDueTimer() {
   due_timer_ = 0;
   const TimeUs now = env_.clock->NowUs();
-  // Fresh from begin() each time: a retry or a callback may change due_.
-  while (!due_.empty() && std::get<0>(*due_.begin()) <= now) {
-    const Key key{std::get<1>(*due_.begin()), std::get<2>(*due_.begin())};
-    due_.erase(due_.begin());
+  // Fresh from the top each time: a retry or a callback may change due_.
+  while (!due_.empty() && std::get<0>(due_.front()) <= now) {
+    const auto [due_us, peer, id] = due_.front();
+    std::pop_heap(due_.begin(), due_.end(), std::greater<Due>());
+    due_.pop_back();
+    const Key key{peer, id};
     auto it = pending_.find(key);
-    if (it == pending_.end()) continue;
+    // Answered, or re-armed for another time since.
+    if (it == pending_.end() || !it->second.reliable || it->second.due_us != due_us) continue;
     if (it->second.give_up) {
       ++stats_.gave_up;
       Finish(key, absl::DeadlineExceededError(absl::StrCat(
@@ -175,7 +218,15 @@ void Messenger::OnDueTimer() {
       Retry(key);
     }
   }
-  if (!due_.empty()) ArmDueTimer(std::get<0>(*due_.begin()));
+  // Arm for the earliest request still waiting, dropping answered ones.
+  while (!due_.empty()) {
+    const auto& [due_us, peer, id] = due_.front();
+    auto it = pending_.find(Key{peer, id});
+    if (it != pending_.end() && it->second.reliable && it->second.due_us == due_us) break;
+    std::pop_heap(due_.begin(), due_.end(), std::greater<Due>());
+    due_.pop_back();
+  }
+  if (!due_.empty()) ArmDueTimer(std::get<0>(due_.front()));
 }
 
 void Messenger::Retry(const Key& key) {
@@ -193,8 +244,7 @@ void Messenger::Cancel(const Endpoint& peer, uint64_t id) {
   auto it = pending_.find({peer, id});
   if (it == pending_.end()) return;
   env_.timers->Cancel(it->second.timer);
-  if (it->second.reliable) due_.erase(Due{it->second.due_us, peer, id});
-  pending_per_peer_[peer]--;
+  --*it->second.peer_count;
   pending_.erase(it);
 }
 
@@ -202,11 +252,44 @@ void Messenger::Finish(const Key& key, const absl::StatusOr<wire::Response>& res
   auto it = pending_.find(key);
   if (it == pending_.end()) return;
   env_.timers->Cancel(it->second.timer);
-  if (it->second.reliable) due_.erase(Due{it->second.due_us, key.first, key.second});
   ResponseCallback cb = std::move(it->second.callback);
-  pending_per_peer_[key.first]--;
+  --*it->second.peer_count;
   pending_.erase(it);
   if (cb) cb(key.first, result);
+}
+
+void Messenger::OnFrameParts(const Endpoint& from, std::string_view prefix,
+                             std::string_view body) {
+  uint64_t id = 0;
+  if (prefix.size() + body.size() <= options_.max_frame_bytes &&
+      ReadRequestEnvelope(prefix, prefix.size() + body.size(), &id) == prefix.size()) {
+    return OnRequestBody(from, id, body);
+  }
+  std::string joined(prefix);
+  joined.append(body);
+  OnFrame(from, joined);
+}
+
+void Messenger::OnRequestBody(const Endpoint& from, uint64_t id, std::string_view body) {
+  // The raw path: the body is exactly one registered bytes field.
+  size_t at = 0;
+  uint64_t tag = 0, size = 0;
+  if (!raw_handlers_.empty() && ReadVarint(body, &at, &tag) && (tag & 7) == 2) {
+    auto raw = raw_handlers_.find(static_cast<int>(tag >> 3));
+    if (raw != raw_handlers_.end() && ReadVarint(body, &at, &size) && size == body.size() - at) {
+      ++stats_.requests_received;
+      return raw->second(from, body.substr(at), MakeResponder(from, id));
+    }
+  }
+  wire::Request request;
+  if (!request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    ++stats_.malformed_frames;
+    LOG(WARNING) << "dropped a malformed request from " << from.ToString() << " ("
+                 << body.size() << " bytes): not a Request message";
+    return;
+  }
+  request.set_request_id(id);
+  OnRequest(from, request);
 }
 
 void Messenger::OnFrame(const Endpoint& from, std::string_view frame) {
@@ -215,6 +298,10 @@ void Messenger::OnFrame(const Endpoint& from, std::string_view frame) {
     LOG(WARNING) << "dropped a " << frame.size() << "-byte frame from " << from.ToString()
                  << ": over max_frame_bytes";
     return;
+  }
+  uint64_t id = 0;
+  if (const size_t envelope = ReadRequestEnvelope(frame, frame.size(), &id); envelope > 0) {
+    return OnRequestBody(from, id, frame.substr(envelope));
   }
   wire::Frame parsed;
   if (!parsed.ParseFromArray(frame.data(), static_cast<int>(frame.size()))) {
@@ -249,21 +336,23 @@ void Messenger::OnResponse(const Endpoint& from, const wire::Response& response)
 void Messenger::OnRequest(const Endpoint& from, const wire::Request& request) {
   ++stats_.requests_received;
   if (!handler_) return;
-  const uint64_t id = request.request_id();
+  handler_(from, request, MakeResponder(from, request.request_id()));
+}
+
+Messenger::Responder Messenger::MakeResponder(const Endpoint& from, uint64_t id) {
   std::weak_ptr<Messenger*> weak = self_ref_;
-  handler_(from, request,
-           [weak, from, id](bool success, std::string message, std::vector<std::string> items) {
-             auto self = weak.lock();
-             if (!self) return;
-             wire::Frame frame;
-             wire::Response* r = frame.mutable_response();
-             r->set_request_id(id);
-             r->set_success(success);
-             r->set_message(std::move(message));
-             for (auto& item : items) r->add_items(std::move(item));
-             // A lost response is recovered by the requester's retry.
-             (void)(*self)->env_.transport->Send(from, frame.SerializeAsString());
-           });
+  return [weak, from, id](bool success, std::string message, std::vector<std::string> items) {
+    auto self = weak.lock();
+    if (!self) return;
+    wire::Frame frame;
+    wire::Response* r = frame.mutable_response();
+    r->set_request_id(id);
+    r->set_success(success);
+    r->set_message(std::move(message));
+    for (auto& item : items) r->add_items(std::move(item));
+    // A lost response is recovered by the requester's retry.
+    (void)(*self)->env_.transport->Send(from, frame.SerializeAsString());
+  };
 }
 
 }  // namespace narwhal

@@ -25,8 +25,8 @@
 #include <tuple>
 
 #include "absl/container/btree_map.h"
-#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
 #include "core/env.h"
 #include "core/messages.pb.h"
@@ -104,12 +104,23 @@ class Messenger {
                                        std::vector<std::string> items)>;
   using RequestHandler =
       std::function<void(const Endpoint& from, const wire::Request& request, Responder respond)>;
+  // For a Request whose body is one `bytes` field holding a whole message
+  // (Request.header, Request.certificate): gets a view of those bytes
+  // straight from the frame, with no protobuf parse or copy of them.
+  using RawHandler =
+      std::function<void(const Endpoint& from, std::string_view bytes, Responder respond)>;
 
   // Registers itself as the transport's receiver.
   Messenger(const Env& env, MessengerOptions options);
   ~Messenger();
 
   void SetRequestHandler(RequestHandler handler) { handler_ = std::move(handler); }
+  // Requests of this body field go to `handler` instead of the request
+  // handler (only when the frame holds nothing else; anything unusual takes
+  // the general path and the request handler).
+  void SetRawHandler(int field_number, RawHandler handler) {
+    raw_handlers_[field_number] = std::move(handler);
+  }
 
   // `request.request_id` is assigned here.
   absl::StatusOr<RequestHandle> SendReliable(const Endpoint& to, const PreparedRequest& request,
@@ -143,19 +154,26 @@ class Messenger {
     // is due; its entry in due_.
     TimeUs due_us = 0;
     bool give_up = false;
+    size_t* peer_count = nullptr;  // in pending_per_peer_
   };
   using Key = std::pair<Endpoint, uint64_t>;
   using Due = std::tuple<TimeUs, Endpoint, uint64_t>;
 
   void OnFrame(const Endpoint& from, std::string_view frame);
+  void OnFrameParts(const Endpoint& from, std::string_view prefix, std::string_view body);
+  // A request's body (its fields but request_id), the raw path when it fits.
+  void OnRequestBody(const Endpoint& from, uint64_t id, std::string_view body);
+  Responder MakeResponder(const Endpoint& from, uint64_t id);
   void OnResponse(const Endpoint& from, const wire::Response& response);
   void OnRequest(const Endpoint& from, const wire::Request& request);
   void ArmRetry(const Key& key);
   void Retry(const Key& key);
   // One timer for all retransmissions, at the earliest due time (a timer per
   // request cost a schedule and a cancel for every message, nearly all of
-  // them answered in time). Answered requests leave due_ at once; the timer
-  // is not moved for them and, when it fires early, re-arms.
+  // them answered in time). due_ is a min-heap on (due time, peer, id);
+  // answered requests stay in it until their time comes and are skipped
+  // then (their Pending is gone or due elsewhen). The timer is not moved
+  // for them either and, when it fires early, re-arms.
   void ArmDueTimer(TimeUs at_us);
   void OnDueTimer();
   void Cancel(const Endpoint& peer, uint64_t id);
@@ -164,14 +182,17 @@ class Messenger {
   Env env_;
   MessengerOptions options_;
   RequestHandler handler_;
+  absl::btree_map<int, RawHandler> raw_handlers_;
   uint64_t next_request_id_;
   // Lookup only: the only iteration (the destructor cancelling timers) has
   // no order-dependent effect.
   absl::flat_hash_map<Key, Pending> pending_;
-  absl::btree_set<Due> due_;
+  std::vector<Due> due_;
   TimerId due_timer_ = 0;
   TimeUs due_timer_at_us_ = 0;
-  absl::flat_hash_map<Endpoint, size_t> pending_per_peer_;  // lookup only
+  // Lookup only. Node-based so that each Pending can keep a pointer to its
+  // peer's count (no lookup when a request finishes).
+  absl::node_hash_map<Endpoint, size_t> pending_per_peer_;
   MessengerStats stats_;
   // Handles hold a weak pointer to this so that a handle outliving its
   // messenger does nothing.

@@ -78,6 +78,18 @@ Primary::Primary(const Env& env, const Committee& committee, const Parameters& p
       [this](const Endpoint& from, const wire::Request& r, Messenger::Responder respond) {
         OnRequest(from, r, std::move(respond));
       });
+  // Headers and certificates skip the request parse: their bytes go from the
+  // frame to the wire cache (OnRequest takes them too, if a frame is unusual).
+  messenger_.SetRawHandler(wire::Request::kHeaderFieldNumber,
+                           [this](const Endpoint& from, std::string_view bytes,
+                                  Messenger::Responder respond) {
+                             OnDagBytes(from, wire::Request::kHeader, bytes, std::move(respond));
+                           });
+  messenger_.SetRawHandler(wire::Request::kCertificateFieldNumber,
+                           [this](const Endpoint& from, std::string_view bytes,
+                                  Messenger::Responder respond) {
+                             OnDagBytes(from, wire::Request::kCertificate, bytes, std::move(respond));
+                           });
 }
 
 Primary::~Primary() {
@@ -199,17 +211,13 @@ void Primary::OnRequest(const Endpoint& from, const wire::Request& request,
                                from.worker_id() < committee_.workers_per_authority();
   switch (request.body_case()) {
     case wire::Request::kHeader:
-      if (!from_primary) break;
-      respond(true, "ACK", {});
-      return OnHeader(from, request.header());
+      return OnDagBytes(from, request.body_case(), request.header(), std::move(respond));
+    case wire::Request::kCertificate:
+      return OnDagBytes(from, request.body_case(), request.certificate(), std::move(respond));
     case wire::Request::kVote:
       if (!from_primary) break;
       respond(true, "ACK", {});
       return OnVote(from, request.vote());
-    case wire::Request::kCertificate:
-      if (!from_primary) break;
-      respond(true, "ACK", {});
-      return OnCertificate(from, request.certificate());
     case wire::Request::kCertificatesRequest:
       if (!from_primary) break;
       return OnCertificatesRequest(request.certificates_request(), std::move(respond));
@@ -242,6 +250,20 @@ void Primary::OnRequest(const Endpoint& from, const wire::Request& request,
   }
   Reject("unexpected_request", absl::StrCat("kind ", request.body_case(), " from ", from.ToString()));
   respond(false, "request kind not served here, or not from an allowed sender", {});
+}
+
+void Primary::OnDagBytes(const Endpoint& from, wire::Request::BodyCase kind, std::string_view bytes,
+                         Messenger::Responder respond) {
+  const bool from_primary = from.is_primary() && from.authority != self_ &&
+                            committee_.Contains(from.authority);
+  if (!from_primary) {
+    Reject("unexpected_request", absl::StrCat("kind ", kind, " from ", from.ToString()));
+    respond(false, "request kind not served here, or not from an allowed sender", {});
+    return;
+  }
+  respond(true, "ACK", {});
+  if (kind == wire::Request::kHeader) return OnHeader(from, bytes);
+  OnCertificate(from, bytes);
 }
 
 void Primary::Reject(std::string_view reason, const std::string& detail) {
@@ -377,9 +399,10 @@ absl::Status Primary::CheckParents(const Header& header, absl::btree_set<Digest>
   return absl::OkStatus();
 }
 
-void Primary::ProcessHeader(Header header) {
+void Primary::ProcessHeader(const Header& header) {
   if (header.round <= gc_round_) return;
-  WaitingHeader w{header, {}, {}};
+  // The header is copied only if it has to wait.
+  WaitingHeader w;
   const absl::Status parents = CheckParents(header, &w.missing_parents);
   for (const BatchRef& b : header.payload) {
     auto has = env_.store->HasPayload(b.digest, b.worker_id);
@@ -394,6 +417,7 @@ void Primary::ProcessHeader(Header header) {
     if (waiting_headers_.size() >= kMaxWaitingPerAuthority * committee_.size()) {
       return Reject("waiting_full", "too many headers waiting for parents or payload");
     }
+    w.header = header;
     for (const Digest& p : w.missing_parents) {
       waiters_by_parent_[p].insert(header.digest);
       fetcher_.Fetch(p, header.round - 1, header.author);

@@ -108,6 +108,9 @@ class Primary {
 
   // ---- message handling ----
   void OnRequest(const Endpoint& from, const wire::Request& request, Messenger::Responder respond);
+  // A header or certificate request (its bytes), from the raw path or not.
+  void OnDagBytes(const Endpoint& from, wire::Request::BodyCase kind, std::string_view bytes,
+                  Messenger::Responder respond);
   void OnHeader(const Endpoint& from, std::string_view bytes);
   void OnVote(const Endpoint& from, const wire::Vote& msg);
   void OnCertificate(const Endpoint& from, std::string_view bytes);
@@ -127,7 +130,7 @@ class Primary {
   void Reject(std::string_view reason, const std::string& detail);
 
   // ---- header path ----
-  void ProcessHeader(Header header);
+  void ProcessHeader(const Header& header);
   void TryVote(const Header& header);
   void WakeWaiters(const Digest& certificate_digest);
   void WakePayload(const BatchRef& ref);
