@@ -23,11 +23,13 @@
 #define NARWHAL_CORE_WIRE_CACHE_H_
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -76,9 +78,22 @@ class WireCache {
   }
 
  private:
+  // Hashes the length and at most 256 bytes from the ends: hashing every
+  // byte of every received certificate was a visible cost, and equality
+  // still compares all of them. (Two certificates of one header differ in
+  // their votes, at the end; headers differ at the start.)
+  struct SampledHash {
+    using is_transparent = void;
+    size_t operator()(absl::string_view bytes) const {
+      constexpr size_t kEnd = 128;
+      if (bytes.size() <= 2 * kEnd) return absl::HashOf(bytes);
+      return absl::HashOf(bytes.size(), bytes.substr(0, kEnd), bytes.substr(bytes.size() - kEnd));
+    }
+  };
   struct State {
     size_t capacity = 0;
-    absl::flat_hash_map<std::string, Entry> entries;  // lookup only, never iterated
+    // Lookup only, never iterated.
+    absl::flat_hash_map<std::string, Entry, SampledHash, std::equal_to<>> entries;
     Entry scratch;
   };
   static State& state() {

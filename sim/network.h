@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/btree_set.h"
 #include "core/env.h"
 #include "core/random.h"
@@ -107,13 +108,14 @@ class Network {
   Scheduler* scheduler_;
   Random random_;
   NetworkOptions options_;
-  absl::btree_map<Endpoint, Receiver> receivers_;
-  absl::btree_map<Endpoint, PartsReceiver> parts_receivers_;
+  // Lookup only (never iterated).
+  absl::flat_hash_map<Endpoint, Receiver> receivers_;
+  absl::flat_hash_map<Endpoint, PartsReceiver> parts_receivers_;
   absl::btree_set<std::pair<AuthorityIndex, AuthorityIndex>> blocked_;
   absl::btree_map<std::pair<AuthorityIndex, AuthorityIndex>, TimeUs> clogged_;
   absl::btree_set<AuthorityIndex> down_;
   // Bumped when an authority goes down, so frames in flight to it are lost.
-  absl::btree_map<AuthorityIndex, uint64_t> down_epoch_;
+  absl::flat_hash_map<AuthorityIndex, uint64_t> down_epoch_;  // lookup only
   std::vector<Tap> taps_;
   NetworkStats stats_;
   std::string joined_;  // Deliver's buffer for two-part frames (reused)

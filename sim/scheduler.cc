@@ -26,8 +26,7 @@ TimerId Scheduler::ScheduleAt(TimeUs at_us, std::function<void()> callback) {
   slots_[slot].callback = std::move(callback);
   slots_[slot].seq = seq;
   ++live_;
-  queue_.push_back(Event{at_us, seq, slot});
-  std::push_heap(queue_.begin(), queue_.end(), std::greater<Event>());
+  Push(Event{at_us, seq, slot});
   return (uint64_t{slot} + 1) << kSeqBits | seq;
 }
 
@@ -49,14 +48,47 @@ void Scheduler::Cancel(TimerId id) {
   if (cancelled_in_queue_ > 4096 && cancelled_in_queue_ > queue_.size() / 2) PurgeCancelled();
 }
 
+void Scheduler::Push(const Event& e) {
+  queue_.push_back(e);
+  size_t i = queue_.size() - 1;
+  while (i > 0) {
+    const size_t parent = (i - 1) / 4;
+    if (!(queue_[parent] > e)) break;
+    queue_[i] = queue_[parent];
+    i = parent;
+  }
+  queue_[i] = e;
+}
+
+void Scheduler::SiftDown(size_t i) {
+  const size_t n = queue_.size();
+  const Event moving = queue_[i];
+  while (true) {
+    const size_t first = 4 * i + 1;
+    if (first >= n) break;
+    size_t best = first;
+    const size_t end = std::min(first + 4, n);
+    for (size_t c = first + 1; c < end; ++c) {
+      if (queue_[best] > queue_[c]) best = c;
+    }
+    if (!(moving > queue_[best])) break;
+    queue_[i] = queue_[best];
+    i = best;
+  }
+  queue_[i] = moving;
+}
+
 void Scheduler::PopHead() {
-  std::pop_heap(queue_.begin(), queue_.end(), std::greater<Event>());
+  queue_.front() = queue_.back();
   queue_.pop_back();
+  if (!queue_.empty()) SiftDown(0);
 }
 
 void Scheduler::PurgeCancelled() {
   std::erase_if(queue_, [this](const Event& e) { return !Live(e); });
-  std::make_heap(queue_.begin(), queue_.end(), std::greater<Event>());
+  for (size_t i = queue_.size() / 4 + 1; i-- > 0;) {
+    if (i < queue_.size()) SiftDown(i);
+  }
   cancelled_in_queue_ = 0;
 }
 

@@ -61,9 +61,13 @@ class Scheduler final : public Clock, public Timers {
   uint64_t next_seq_ = 1;
   uint64_t events_executed_ = 0;
   bool stop_requested_ = false;
-  // A min-heap on (at_us, seq) (std::push_heap/pop_heap with greater): a
-  // total order, so the pop sequence does not depend on the heap's layout.
+  // A 4-ary min-heap on (at_us, seq): a total order, so the pop sequence
+  // does not depend on the heap's layout. Four children share a cache line
+  // or two and the tree is half as deep as a binary heap's (the heap's pops
+  // were the scheduler's main cost with 100 nodes).
   std::vector<Event> queue_;
+  void Push(const Event& e);
+  void SiftDown(size_t i);
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;
   size_t live_ = 0;
