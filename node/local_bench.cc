@@ -33,6 +33,7 @@
 #include "absl/time/clock.h"
 #include "core/types.h"
 #include "node/client_lib.h"
+#include "node/heap_tuning.h"
 #include "node/load.h"
 #include "node/local_cluster.h"
 
@@ -322,6 +323,9 @@ int main(int argc, char** argv) {
       "Starts a committee of narwhal_node processes on loopback, drives load, prints a summary "
       "and a JSON line, stops every process.");
   absl::ParseCommandLine(argc, argv);
+  if (absl::Status s = narwhal::node::KeepLargeBuffersOnHeap(); !s.ok()) {
+    std::cerr << "local_bench: heap tuning: " << s.message() << std::endl;
+  }
   signal(SIGINT, narwhal::node::OnSignal);
   signal(SIGTERM, narwhal::node::OnSignal);
   return narwhal::node::Main(argv[0]);

@@ -3,7 +3,6 @@
 //   committee  write a committee + parameters JSON (and optionally keys)
 //   run        run the primary and/or workers of one authority
 // See docs/node.md.
-#include <malloc.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -17,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "glog/logging.h"
+#include "node/heap_tuning.h"
 #include "node/node_config.h"
 #include "node/node_runner.h"
 
@@ -188,12 +188,9 @@ int main(int argc, char** argv) {
   }
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
-  // Batches (~500 KB) and frames of several batches are allocated and freed
-  // all the time; above glibc's mmap threshold each one would be a fresh
-  // mmap, page faults and zeroing, then munmap (perf showed it). Keep them
-  // on the heap instead.
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  if (absl::Status s = narwhal::node::KeepLargeBuffersOnHeap(); !s.ok()) {
+    LOG(WARNING) << "heap tuning: " << s;
+  }
   if (command == "keygen") return narwhal::node::Keygen();
   if (command == "committee") return narwhal::node::MakeCommitteeFile();
   if (command == "run") return narwhal::node::Run();
