@@ -50,6 +50,8 @@ ABSL_FLAG(int64_t, batch_size_bytes, 500000, "parameters.batch_size_bytes");
 ABSL_FLAG(int64_t, max_batch_delay_ms, 200, "parameters.max_batch_delay_ms");
 ABSL_FLAG(int64_t, header_size, 1, "parameters.header_size (batch digests per header)");
 ABSL_FLAG(int64_t, max_header_delay_ms, 200, "parameters.max_header_delay_ms");
+ABSL_FLAG(int64_t, retry_initial_interval_ms, 0,
+          "parameters.retry_initial_interval_ms (0: the node's default)");
 ABSL_FLAG(int64_t, sample_every, 100, "every n-th transaction is a sample for e2e latency");
 ABSL_FLAG(double, drain_s, 15, "after the load, wait at most this long for the last commits");
 ABSL_FLAG(std::string, dir, "", "working directory (default: a fresh one under $TMPDIR or /tmp)");
@@ -173,7 +175,8 @@ int Main(const char* argv0) {
       absl::StrCat("--batch_size_bytes=", absl::GetFlag(FLAGS_batch_size_bytes)),
       absl::StrCat("--max_batch_delay_ms=", absl::GetFlag(FLAGS_max_batch_delay_ms)),
       absl::StrCat("--header_size=", absl::GetFlag(FLAGS_header_size)),
-      absl::StrCat("--max_header_delay_ms=", absl::GetFlag(FLAGS_max_header_delay_ms))};
+      absl::StrCat("--max_header_delay_ms=", absl::GetFlag(FLAGS_max_header_delay_ms)),
+      absl::StrCat("--retry_initial_interval_ms=", absl::GetFlag(FLAGS_retry_initial_interval_ms))};
   const bool plaintext = absl::GetFlag(FLAGS_plaintext);
   if (plaintext) co.run_flags.push_back("--insecure_plaintext_transport");
   auto cluster = LocalCluster::Create(co);

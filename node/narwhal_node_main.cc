@@ -41,6 +41,8 @@ ABSL_FLAG(int64_t, max_header_delay_ms, 0, "committee: parameters.max_header_del
 ABSL_FLAG(int64_t, gc_depth, 0, "committee: parameters.gc_depth (0: default)");
 ABSL_FLAG(int64_t, leader_timeout_ms, 0, "committee: parameters.leader_timeout_ms (0: default)");
 ABSL_FLAG(int64_t, sync_retry_delay_ms, 0, "committee: parameters.sync_retry_delay_ms (0: default)");
+ABSL_FLAG(int64_t, retry_initial_interval_ms, 0,
+          "committee: parameters.retry_initial_interval_ms (0: default)");
 ABSL_FLAG(std::string, sqlite_synchronous, "",
           "committee: parameters.sqlite_synchronous, FULL (default) or NORMAL");
 // run
@@ -147,6 +149,7 @@ int MakeCommitteeFile() {
   if (int64_t v = absl::GetFlag(FLAGS_gc_depth)) p.set_gc_depth(v);
   if (int64_t v = absl::GetFlag(FLAGS_leader_timeout_ms)) p.set_leader_timeout_ms(v);
   if (int64_t v = absl::GetFlag(FLAGS_sync_retry_delay_ms)) p.set_sync_retry_delay_ms(v);
+  if (int64_t v = absl::GetFlag(FLAGS_retry_initial_interval_ms)) p.set_retry_initial_interval_ms(v);
   if (std::string v = absl::GetFlag(FLAGS_sqlite_synchronous); !v.empty()) p.set_sqlite_synchronous(v);
   if (auto checked = Parameters::FromProto(p); !checked.ok()) return Fail(checked.status());
   spec.parameters = p;
