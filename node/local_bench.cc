@@ -52,6 +52,8 @@ ABSL_FLAG(int64_t, header_size, 1, "parameters.header_size (batch digests per he
 ABSL_FLAG(int64_t, max_header_delay_ms, 200, "parameters.max_header_delay_ms");
 ABSL_FLAG(int64_t, retry_initial_interval_ms, 0,
           "parameters.retry_initial_interval_ms (0: the node's default)");
+ABSL_FLAG(std::vector<std::string>, node_flags, {},
+          "extra flags for every `narwhal_node run`, comma-separated (A/B comparisons)");
 ABSL_FLAG(int64_t, sample_every, 100, "every n-th transaction is a sample for e2e latency");
 ABSL_FLAG(double, drain_s, 15, "after the load, wait at most this long for the last commits");
 ABSL_FLAG(std::string, dir, "", "working directory (default: a fresh one under $TMPDIR or /tmp)");
@@ -179,6 +181,7 @@ int Main(const char* argv0) {
       absl::StrCat("--retry_initial_interval_ms=", absl::GetFlag(FLAGS_retry_initial_interval_ms))};
   const bool plaintext = absl::GetFlag(FLAGS_plaintext);
   if (plaintext) co.run_flags.push_back("--insecure_plaintext_transport");
+  for (const std::string& f : absl::GetFlag(FLAGS_node_flags)) co.run_flags.push_back(f);
   auto cluster = LocalCluster::Create(co);
   if (!cluster.ok()) {
     std::cerr << "local_bench: " << cluster.status().message() << std::endl;

@@ -57,6 +57,9 @@ ABSL_FLAG(int, stats_interval_s, 10, "run: log statistics this often (0: never)"
 ABSL_FLAG(bool, executor_reads_worker_stores, true,
           "run: the primary reads committed batches from its workers' store files in --store "
           "when they are there (read-only), asking the workers only for the rest");
+ABSL_FLAG(bool, sqlite_background_checkpoint, true,
+          "run: SQLite WAL checkpoints on a thread of each store instead of inside the commit "
+          "that crosses the checkpoint size (which blocks the event loop meanwhile)");
 ABSL_FLAG(bool, insecure_plaintext_transport, false,
           "run: BENCHMARKS ONLY. Plain TCP without CurveZMQ: no encryption, and peers are not "
           "authenticated (any process reaching the ports can pose as a member).");
@@ -172,6 +175,7 @@ int Run() {
   options.stats_interval_s = absl::GetFlag(FLAGS_stats_interval_s);
   options.insecure_plaintext_transport = absl::GetFlag(FLAGS_insecure_plaintext_transport);
   options.executor_reads_worker_stores = absl::GetFlag(FLAGS_executor_reads_worker_stores);
+  options.sqlite_background_checkpoint = absl::GetFlag(FLAGS_sqlite_background_checkpoint);
   absl::Status s = RunNode(options);
   if (!s.ok()) return Fail(s);
   return 0;

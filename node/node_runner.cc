@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -189,6 +190,12 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> NodeProcess::OpenStore(const std::s
   SqliteOptions options;
   options.synchronous = config_.parameters.sqlite_synchronous;
   options.page_size_bytes = page_size;
+  // Checkpoints and their fsyncs off the event loop (see SqliteOptions).
+  // Under steady writes the background checkpoints never catch the log up
+  // to a point where it can start over, so the inline checkpoint at
+  // checkpoint_inline_frames does that: a log of at most ~256 MB.
+  options.background_checkpoint = options_.sqlite_background_checkpoint;
+  options.checkpoint_inline_frames = std::max(2000, (256 << 20) / page_size);
   return SqliteStore::Open(absl::StrCat(options_.store_dir, "/", name), options);
 }
 

@@ -33,6 +33,8 @@ struct RunOptions {
   // this authority's workers in store_dir (read-only) when they are there,
   // and asks the workers only for the rest.
   bool executor_reads_worker_stores = true;
+  // SqliteOptions::background_checkpoint for this process's stores.
+  bool sqlite_background_checkpoint = true;
 };
 
 // Runs until SIGINT or SIGTERM. A non-OK status means it could not start
