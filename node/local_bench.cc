@@ -46,12 +46,12 @@ ABSL_FLAG(std::string, sqlite_synchronous, "NORMAL", "stores' synchronous mode: 
 ABSL_FLAG(bool, plaintext, false,
           "run the nodes with --insecure_plaintext_transport (no CurveZMQ), like the Rust "
           "reference's local benchmark; reported as \"transport\": \"plaintext\"");
-ABSL_FLAG(int64_t, batch_size_bytes, 500000, "parameters.batch_size_bytes");
+ABSL_FLAG(int64_t, batch_size_bytes, 1000000, "parameters.batch_size_bytes");
 ABSL_FLAG(int64_t, max_batch_delay_ms, 200, "parameters.max_batch_delay_ms");
 ABSL_FLAG(int64_t, header_size, 1, "parameters.header_size (batch digests per header)");
 ABSL_FLAG(int64_t, max_header_delay_ms, 200, "parameters.max_header_delay_ms");
-ABSL_FLAG(int64_t, retry_initial_interval_ms, 0,
-          "parameters.retry_initial_interval_ms (0: the node's default)");
+ABSL_FLAG(int64_t, retry_initial_interval_ms, 1000,
+          "parameters.retry_initial_interval_ms (0: the node's default, 200)");
 ABSL_FLAG(std::vector<std::string>, node_flags, {},
           "extra flags for every `narwhal_node run`, comma-separated (A/B comparisons)");
 ABSL_FLAG(int64_t, sample_every, 100, "every n-th transaction is a sample for e2e latency");
