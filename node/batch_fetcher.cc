@@ -27,6 +27,10 @@ BatchFetcher::State BatchFetcher::Get(const BatchRef& ref, AuthorityIndex author
   }
   if (unavailable_.contains(ref.digest)) return State::kUnavailable;
   auto it = wanted_.find(ref.digest);
+  if (it == wanted_.end() && TryLocal(ref.worker_id, ref.digest)) {
+    if (out != nullptr) *out = cache_.at(ref.digest).bytes;
+    return State::kReady;
+  }
   if (it == wanted_.end()) {
     if (wanted_.size() >= options_.wanted_max) return State::kPending;
     Want want;
@@ -179,11 +183,19 @@ void BatchFetcher::OnResponse(WorkerId worker, const std::vector<Digest>& asked,
 void BatchFetcher::RetryLater(TimeUs delay_us, const std::vector<Digest>& digests) {
   if (digests.empty()) return;
   Schedule(delay_us, [this, digests] {
+    bool progress = false;
     for (const Digest& d : digests) {
       auto it = wanted_.find(d);
-      if (it != wanted_.end()) Enqueue(d, it->second);
+      if (it == wanted_.end()) continue;
+      if (!it->second.in_flight && TryLocal(it->second.worker, d)) {
+        wanted_.erase(it);
+        progress = true;
+        continue;
+      }
+      Enqueue(d, it->second);
     }
     Pump();
+    if (progress) Progress();
   });
 }
 
@@ -194,6 +206,15 @@ void BatchFetcher::Schedule(TimeUs delay_us, std::function<void()> fn) {
     fn();
   });
   timers_.insert(*holder);
+}
+
+bool BatchFetcher::TryLocal(WorkerId worker, const Digest& digest) {
+  if (!local_read_) return false;
+  std::optional<std::string> bytes = local_read_(worker, digest);
+  if (!bytes.has_value()) return false;
+  ++stats_.batches_read_locally;
+  Insert(digest, *std::move(bytes));
+  return true;
 }
 
 void BatchFetcher::Insert(const Digest& digest, std::string bytes) {

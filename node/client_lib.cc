@@ -11,6 +11,25 @@ namespace {
 void PutU64(std::string& s, size_t at, uint64_t v) {
   for (int i = 0; i < 8; ++i) s[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
 }
+void PutVarint(std::string& s, uint64_t v) {
+  while (v >= 0x80) {
+    s.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  s.push_back(static_cast<char>(v));
+}
+void FillBenchTransaction(char* tx, size_t size, uint64_t client_id, uint64_t counter) {
+  uint64_t x = client_id * 0x9E3779B97F4A7C15ull ^ counter;
+  for (size_t i = kBenchTxHeaderBytes; i < size; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    tx[i] = static_cast<char>(x);
+  }
+}
+void PutU64At(char* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
 uint64_t GetU64(std::string_view s, size_t at) {
   uint64_t v = 0;
   for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(s[at + i]);
@@ -38,6 +57,10 @@ absl::StatusOr<bool> SubmitClient::Submit(uint64_t request_id,
   for (const std::string& tx : transactions) submit->add_transactions(tx);
   const std::string payload = request.SerializeAsString();
   return socket_.Send({payload});
+}
+
+absl::StatusOr<bool> SubmitClient::SubmitSerialized(std::string_view request) {
+  return socket_.Send({request});
 }
 
 absl::StatusOr<std::optional<client::IngressMessage>> SubmitClient::Receive(int timeout_ms) {
@@ -122,14 +145,50 @@ std::string MakeBenchTransaction(size_t size, uint64_t client_id, uint64_t count
   PutU64(tx, 9, counter);
   PutU64(tx, 17, static_cast<uint64_t>(submitted_unix_us));
   // Filler that differs per transaction (no two transactions are equal).
-  uint64_t x = client_id * 0x9E3779B97F4A7C15ull ^ counter;
-  for (size_t i = kBenchTxHeaderBytes; i < tx.size(); ++i) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    tx[i] = static_cast<char>(x);
-  }
+  FillBenchTransaction(tx.data(), tx.size(), client_id, counter);
   return tx;
+}
+
+BenchRequestWriter::BenchRequestWriter(size_t tx_size, uint64_t client_id, uint64_t sample_every,
+                                       size_t transactions_max)
+    : tx_size_(std::max(tx_size, kBenchTxHeaderBytes)),
+      client_id_(client_id),
+      sample_every_(sample_every),
+      transactions_max_(transactions_max) {
+  std::string prefix;
+  prefix.push_back(0x12);  // SubmitRequest.transactions, length-delimited
+  PutVarint(prefix, tx_size_);
+  prefix_bytes_ = prefix.size();
+  slot_bytes_ = prefix_bytes_ + tx_size_;
+  slots_.resize(slot_bytes_ * transactions_max_);
+  for (size_t i = 0; i < transactions_max_; ++i) {
+    char* slot = slots_.data() + i * slot_bytes_;
+    std::memcpy(slot, prefix.data(), prefix_bytes_);
+    FillBenchTransaction(slot + prefix_bytes_, tx_size_, client_id_, i);
+  }
+}
+
+std::string_view BenchRequestWriter::Write(uint64_t request_id, uint64_t first_counter, size_t n,
+                                           int64_t submitted_unix_us) {
+  n = std::min(n, transactions_max_);
+  std::string submit;
+  submit.push_back(0x08);  // SubmitRequest.request_id, varint
+  PutVarint(submit, request_id);
+  out_.clear();
+  out_.push_back(0x0a);  // IngressRequest.submit, length-delimited
+  PutVarint(out_, submit.size() + n * slot_bytes_);
+  out_.append(submit);
+  const size_t header_at = out_.size();
+  out_.append(slots_.data(), n * slot_bytes_);
+  for (size_t i = 0; i < n; ++i) {
+    char* tx = out_.data() + header_at + i * slot_bytes_ + prefix_bytes_;
+    const uint64_t counter = first_counter + i;
+    tx[0] = sample_every_ > 0 && counter % sample_every_ == 0 ? 'S' : 'T';
+    PutU64At(tx + 1, client_id_);
+    PutU64At(tx + 9, counter);
+    PutU64At(tx + 17, static_cast<uint64_t>(submitted_unix_us));
+  }
+  return out_;
 }
 
 std::optional<BenchTxInfo> ParseBenchTransaction(std::string_view tx) {

@@ -35,6 +35,8 @@ class SubmitClient {
   // Ok(false): the socket's outgoing queue is full (the worker is not
   // reading fast enough); nothing was sent.
   absl::StatusOr<bool> Submit(uint64_t request_id, const std::vector<std::string>& transactions);
+  // Same, for an IngressRequest already serialized (BenchRequestWriter).
+  absl::StatusOr<bool> SubmitSerialized(std::string_view request);
   // One message from the worker, waiting at most timeout_ms (0: no wait).
   absl::StatusOr<std::optional<client::IngressMessage>> Receive(int timeout_ms);
 
@@ -95,6 +97,32 @@ struct BenchTxInfo {
   int64_t submitted_unix_us = 0;
 };
 std::optional<BenchTxInfo> ParseBenchTransaction(std::string_view tx);
+
+// Writes serialized IngressRequests of benchmark transactions without
+// building each transaction and message anew: the protobuf layout of n
+// transactions of one size is fixed, so the filler is written once per
+// slot and each request only patches the 25-byte headers. Transactions stay
+// distinct (client id and counter); the filler repeats across requests.
+class BenchRequestWriter {
+ public:
+  BenchRequestWriter(size_t tx_size, uint64_t client_id, uint64_t sample_every,
+                     size_t transactions_max);
+  // A request of transactions first_counter .. first_counter+n-1 (n is
+  // capped at transactions_max) with MakeBenchTransaction's headers; the
+  // view is valid until the next call.
+  std::string_view Write(uint64_t request_id, uint64_t first_counter, size_t n,
+                         int64_t submitted_unix_us);
+
+ private:
+  const size_t tx_size_;
+  const uint64_t client_id_;
+  const uint64_t sample_every_;
+  const size_t transactions_max_;
+  size_t slot_bytes_ = 0;    // tag, length varint, transaction
+  size_t prefix_bytes_ = 0;  // tag and length of one transaction
+  std::string slots_;        // transactions_max_ slots, filler written
+  std::string out_;
+};
 
 int64_t NowUnixUs();
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
+#include "node/ingress_wire.h"
 
 namespace narwhal::node {
 
@@ -40,27 +41,32 @@ Ingress::~Ingress() {
 
 void Ingress::OnReadable() {
   for (int i = 0; i < messages_per_wakeup_max_; ++i) {
-    auto msg = socket_.Receive();
-    if (!msg.ok()) {
-      LOG(WARNING) << "ingress receive: " << msg.status();
+    auto got = socket_.ReceiveParts(&parts_);
+    if (!got.ok()) {
+      LOG(WARNING) << "ingress receive: " << got.status();
       return;
     }
-    if (!msg->has_value()) return;
-    const auto& parts = **msg;
-    if (parts.size() != 2) {
+    if (!*got) return;
+    if (parts_.size() != 2) {
       ++stats_.malformed;
-      LOG_EVERY_N(WARNING, 100) << "ingress: dropped a message of " << parts.size()
+      LOG_EVERY_N(WARNING, 100) << "ingress: dropped a message of " << parts_.size()
                                 << " parts (want identity + payload)";
       continue;
     }
-    Handle(parts[0], parts[1]);
+    Handle(parts_[0].view(), parts_[1].view());
   }
+  parts_.clear();
 }
 
-void Ingress::Handle(const std::string& identity, const std::string& payload) {
+void Ingress::Handle(std::string_view identity, std::string_view payload) {
+  if (std::optional<SubmitView> fast = ParseSubmitFast(payload, kTransactionsPerRequestMax)) {
+    HandleSubmit(identity, fast->request_id, fast->transactions);
+    return;
+  }
   client::IngressRequest request;
   client::IngressMessage out;
-  if (!request.ParseFromString(payload) || !request.has_submit()) {
+  if (!request.ParseFromArray(payload.data(), static_cast<int>(payload.size())) ||
+      !request.has_submit()) {
     ++stats_.malformed;
     out.set_error("cannot parse an IngressRequest with a submit");
     SendTo(identity, out);
@@ -73,20 +79,28 @@ void Ingress::Handle(const std::string& identity, const std::string& payload) {
     SendTo(identity, out);
     return;
   }
+  const std::vector<std::string_view> transactions(submit.transactions().begin(),
+                                                   submit.transactions().end());
+  HandleSubmit(identity, submit.request_id(), transactions);
+}
+
+void Ingress::HandleSubmit(std::string_view identity, uint64_t request_id,
+                           const std::vector<std::string_view>& transactions) {
+  client::IngressMessage out;
   ++stats_.requests;
   client::SubmitReply* reply = out.mutable_reply();
-  reply->set_request_id(submit.request_id());
+  reply->set_request_id(request_id);
   client::SubmitRange* run = nullptr;
   // Key in pending_ of the current run of sequenced transactions.
   std::optional<uint64_t> pending_key;
-  for (int i = 0; i < submit.transactions_size(); ++i) {
-    absl::StatusOr<uint64_t> seq = worker_.SubmitTransaction(submit.transactions(i));
+  for (size_t i = 0; i < transactions.size(); ++i) {
+    absl::StatusOr<uint64_t> seq = worker_.SubmitTransaction(transactions[i]);
     client::Refusal refusal = client::NOT_REFUSED;
     if (!seq.ok()) {
       // The worker refuses with ResourceExhausted when it holds
       // max_pending_bytes, InvalidArgument for an oversized or empty one.
       refusal = seq.status().code() == absl::StatusCode::kResourceExhausted ? client::BACKPRESSURE
-                : !submit.transactions(i).empty()                            ? client::OVERSIZED
+                : !transactions[i].empty()                                    ? client::OVERSIZED
                                                                              : client::INVALID;
     }
     // Seqs of one request are consecutive unless a refusal intervenes,
@@ -114,7 +128,7 @@ void Ingress::Handle(const std::string& identity, const std::string& payload) {
         ++pending_[*pending_key].count;
       } else {
         pending_key = *seq;
-        pending_[*seq] = Pending{identity, submit.request_id(), static_cast<uint32_t>(i), 1};
+        pending_[*seq] = Pending{std::string(identity), request_id, static_cast<uint32_t>(i), 1};
         if (pending_.size() > kPendingRangesMax) {
           // Acceptance that never came (e.g. our primary is down and the
           // report was given up): forget the oldest; its client only
@@ -167,7 +181,7 @@ void Ingress::OnBatchAccepted(const BatchAccepted& accepted) {
   }
 }
 
-void Ingress::SendTo(const std::string& identity, const client::IngressMessage& message) {
+void Ingress::SendTo(std::string_view identity, const client::IngressMessage& message) {
   const std::string payload = message.SerializeAsString();
   auto sent = socket_.Send({identity, payload});
   if (!sent.ok() || !*sent) {

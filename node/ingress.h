@@ -16,6 +16,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/container/btree_map.h"
 #include "absl/status/statusor.h"
@@ -69,15 +71,18 @@ class Ingress {
 
   Ingress(EventLoop& loop, Worker& worker, ZmqSocket socket);
   void OnReadable();
-  void Handle(const std::string& identity, const std::string& payload);
+  void Handle(std::string_view identity, std::string_view payload);
+  void HandleSubmit(std::string_view identity, uint64_t request_id,
+                    const std::vector<std::string_view>& transactions);
   void OnBatchAccepted(const BatchAccepted& accepted);
-  void SendTo(const std::string& identity, const client::IngressMessage& message);
+  void SendTo(std::string_view identity, const client::IngressMessage& message);
 
   EventLoop& loop_;
   Worker& worker_;
   ZmqSocket socket_;
   EventLoop::WatchId watch_id_ = 0;
   int messages_per_wakeup_max_ = 64;
+  std::vector<ZmqMessage> parts_;  // reused by OnReadable
   // first seq -> the range starting there. Ranges never overlap.
   absl::btree_map<uint64_t, Pending> pending_;
   IngressStats stats_;

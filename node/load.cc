@@ -80,6 +80,8 @@ absl::StatusOr<SubmitReport> RunSubmit(void* context, const SubmitOptions& optio
     }
   };
 
+  BenchRequestWriter writer(options.tx_size, report.client_id, options.sample_every,
+                            static_cast<size_t>(std::max(1, options.request_transactions_max)));
   const int64_t start = NowUnixUs();
   report.first_send_unix_us = start;
   int64_t next_tick = start;
@@ -89,16 +91,10 @@ absl::StatusOr<SubmitReport> RunSubmit(void* context, const SubmitOptions& optio
     while (report.submitted + report.not_sent < due) {
       const uint64_t n = std::min<uint64_t>(due - report.submitted - report.not_sent,
                                             options.request_transactions_max);
-      std::vector<std::string> txs;
-      txs.reserve(n);
       const int64_t t = NowUnixUs();
-      for (uint64_t i = 0; i < n; ++i) {
-        const uint64_t counter = report.submitted + report.not_sent + i;
-        txs.push_back(MakeBenchTransaction(options.tx_size, report.client_id, counter,
-                                           options.sample_every > 0 && counter % options.sample_every == 0, t));
-      }
       const uint64_t id = next_request++;
-      auto sent = (*client)->Submit(id, txs);
+      auto sent = (*client)->SubmitSerialized(
+          writer.Write(id, report.submitted + report.not_sent, n, t));
       if (!sent.ok()) return sent.status();
       if (!*sent) {
         report.not_sent += n;

@@ -33,6 +33,7 @@
 #include "absl/time/clock.h"
 #include "core/types.h"
 #include "node/client_lib.h"
+#include "node/heap_tuning.h"
 #include "node/load.h"
 #include "node/local_cluster.h"
 
@@ -45,10 +46,14 @@ ABSL_FLAG(std::string, sqlite_synchronous, "NORMAL", "stores' synchronous mode: 
 ABSL_FLAG(bool, plaintext, false,
           "run the nodes with --insecure_plaintext_transport (no CurveZMQ), like the Rust "
           "reference's local benchmark; reported as \"transport\": \"plaintext\"");
-ABSL_FLAG(int64_t, batch_size_bytes, 500000, "parameters.batch_size_bytes");
+ABSL_FLAG(int64_t, batch_size_bytes, 1000000, "parameters.batch_size_bytes");
 ABSL_FLAG(int64_t, max_batch_delay_ms, 200, "parameters.max_batch_delay_ms");
 ABSL_FLAG(int64_t, header_size, 1, "parameters.header_size (batch digests per header)");
 ABSL_FLAG(int64_t, max_header_delay_ms, 200, "parameters.max_header_delay_ms");
+ABSL_FLAG(int64_t, retry_initial_interval_ms, 1000,
+          "parameters.retry_initial_interval_ms (0: the node's default, 200)");
+ABSL_FLAG(std::vector<std::string>, node_flags, {},
+          "extra flags for every `narwhal_node run`, comma-separated (A/B comparisons)");
 ABSL_FLAG(int64_t, sample_every, 100, "every n-th transaction is a sample for e2e latency");
 ABSL_FLAG(double, drain_s, 15, "after the load, wait at most this long for the last commits");
 ABSL_FLAG(std::string, dir, "", "working directory (default: a fresh one under $TMPDIR or /tmp)");
@@ -172,9 +177,11 @@ int Main(const char* argv0) {
       absl::StrCat("--batch_size_bytes=", absl::GetFlag(FLAGS_batch_size_bytes)),
       absl::StrCat("--max_batch_delay_ms=", absl::GetFlag(FLAGS_max_batch_delay_ms)),
       absl::StrCat("--header_size=", absl::GetFlag(FLAGS_header_size)),
-      absl::StrCat("--max_header_delay_ms=", absl::GetFlag(FLAGS_max_header_delay_ms))};
+      absl::StrCat("--max_header_delay_ms=", absl::GetFlag(FLAGS_max_header_delay_ms)),
+      absl::StrCat("--retry_initial_interval_ms=", absl::GetFlag(FLAGS_retry_initial_interval_ms))};
   const bool plaintext = absl::GetFlag(FLAGS_plaintext);
   if (plaintext) co.run_flags.push_back("--insecure_plaintext_transport");
+  for (const std::string& f : absl::GetFlag(FLAGS_node_flags)) co.run_flags.push_back(f);
   auto cluster = LocalCluster::Create(co);
   if (!cluster.ok()) {
     std::cerr << "local_bench: " << cluster.status().message() << std::endl;
@@ -322,6 +329,9 @@ int main(int argc, char** argv) {
       "Starts a committee of narwhal_node processes on loopback, drives load, prints a summary "
       "and a JSON line, stops every process.");
   absl::ParseCommandLine(argc, argv);
+  if (absl::Status s = narwhal::node::KeepLargeBuffersOnHeap(); !s.ok()) {
+    std::cerr << "local_bench: heap tuning: " << s.message() << std::endl;
+  }
   signal(SIGINT, narwhal::node::OnSignal);
   signal(SIGTERM, narwhal::node::OnSignal);
   return narwhal::node::Main(argv[0]);

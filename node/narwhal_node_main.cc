@@ -3,7 +3,6 @@
 //   committee  write a committee + parameters JSON (and optionally keys)
 //   run        run the primary and/or workers of one authority
 // See docs/node.md.
-#include <malloc.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -17,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "glog/logging.h"
+#include "node/heap_tuning.h"
 #include "node/node_config.h"
 #include "node/node_runner.h"
 
@@ -41,6 +41,8 @@ ABSL_FLAG(int64_t, max_header_delay_ms, 0, "committee: parameters.max_header_del
 ABSL_FLAG(int64_t, gc_depth, 0, "committee: parameters.gc_depth (0: default)");
 ABSL_FLAG(int64_t, leader_timeout_ms, 0, "committee: parameters.leader_timeout_ms (0: default)");
 ABSL_FLAG(int64_t, sync_retry_delay_ms, 0, "committee: parameters.sync_retry_delay_ms (0: default)");
+ABSL_FLAG(int64_t, retry_initial_interval_ms, 0,
+          "committee: parameters.retry_initial_interval_ms (0: default)");
 ABSL_FLAG(std::string, sqlite_synchronous, "",
           "committee: parameters.sqlite_synchronous, FULL (default) or NORMAL");
 // run
@@ -52,6 +54,12 @@ ABSL_FLAG(std::string, role, "all",
 ABSL_FLAG(std::string, store, "",
           "run: directory for the stores (primary.db, worker-K.db), created if missing");
 ABSL_FLAG(int, stats_interval_s, 10, "run: log statistics this often (0: never)");
+ABSL_FLAG(bool, executor_reads_worker_stores, true,
+          "run: the primary reads committed batches from its workers' store files in --store "
+          "when they are there (read-only), asking the workers only for the rest");
+ABSL_FLAG(bool, sqlite_background_checkpoint, true,
+          "run: SQLite WAL checkpoints on a thread of each store instead of inside the commit "
+          "that crosses the checkpoint size (which blocks the event loop meanwhile)");
 ABSL_FLAG(bool, insecure_plaintext_transport, false,
           "run: BENCHMARKS ONLY. Plain TCP without CurveZMQ: no encryption, and peers are not "
           "authenticated (any process reaching the ports can pose as a member).");
@@ -144,6 +152,7 @@ int MakeCommitteeFile() {
   if (int64_t v = absl::GetFlag(FLAGS_gc_depth)) p.set_gc_depth(v);
   if (int64_t v = absl::GetFlag(FLAGS_leader_timeout_ms)) p.set_leader_timeout_ms(v);
   if (int64_t v = absl::GetFlag(FLAGS_sync_retry_delay_ms)) p.set_sync_retry_delay_ms(v);
+  if (int64_t v = absl::GetFlag(FLAGS_retry_initial_interval_ms)) p.set_retry_initial_interval_ms(v);
   if (std::string v = absl::GetFlag(FLAGS_sqlite_synchronous); !v.empty()) p.set_sqlite_synchronous(v);
   if (auto checked = Parameters::FromProto(p); !checked.ok()) return Fail(checked.status());
   spec.parameters = p;
@@ -165,6 +174,8 @@ int Run() {
   options.store_dir = absl::GetFlag(FLAGS_store);
   options.stats_interval_s = absl::GetFlag(FLAGS_stats_interval_s);
   options.insecure_plaintext_transport = absl::GetFlag(FLAGS_insecure_plaintext_transport);
+  options.executor_reads_worker_stores = absl::GetFlag(FLAGS_executor_reads_worker_stores);
+  options.sqlite_background_checkpoint = absl::GetFlag(FLAGS_sqlite_background_checkpoint);
   absl::Status s = RunNode(options);
   if (!s.ok()) return Fail(s);
   return 0;
@@ -188,12 +199,9 @@ int main(int argc, char** argv) {
   }
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
-  // Batches (~500 KB) and frames of several batches are allocated and freed
-  // all the time; above glibc's mmap threshold each one would be a fresh
-  // mmap, page faults and zeroing, then munmap (perf showed it). Keep them
-  // on the heap instead.
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  if (absl::Status s = narwhal::node::KeepLargeBuffersOnHeap(); !s.ok()) {
+    LOG(WARNING) << "heap tuning: " << s;
+  }
   if (command == "keygen") return narwhal::node::Keygen();
   if (command == "committee") return narwhal::node::MakeCommitteeFile();
   if (command == "run") return narwhal::node::Run();

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -18,6 +19,7 @@
 #include "node/node_config.h"
 #include "node/output_server.h"
 #include "node/shared_transport.h"
+#include "node/worker_store_reader.h"
 #include "store_sqlite/sqlite_store.h"
 #include "transport_zmq/event_loop.h"
 #include "transport_zmq/zap_authenticator.h"
@@ -62,6 +64,7 @@ struct PrimaryRole {
   std::unique_ptr<SharedTransport> shared;
   std::unique_ptr<Random> random;
   std::unique_ptr<Random> fetcher_random;
+  std::unique_ptr<WorkerStoreReader> worker_stores;
   std::unique_ptr<BatchFetcher> fetcher;
   std::unique_ptr<OutputServer> output;
   std::unique_ptr<Primary> primary;
@@ -71,6 +74,7 @@ struct PrimaryRole {
     primary.reset();
     output.reset();
     fetcher.reset();
+    worker_stores.reset();
     shared.reset();
     transport.reset();
     store.reset();
@@ -186,6 +190,12 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> NodeProcess::OpenStore(const std::s
   SqliteOptions options;
   options.synchronous = config_.parameters.sqlite_synchronous;
   options.page_size_bytes = page_size;
+  // Checkpoints and their fsyncs off the event loop (see SqliteOptions).
+  // Under steady writes the background checkpoints never catch the log up
+  // to a point where it can start over, so the inline checkpoint at
+  // checkpoint_inline_frames does that: a log of at most ~256 MB.
+  options.background_checkpoint = options_.sqlite_background_checkpoint;
+  options.checkpoint_inline_frames = std::max(2000, (256 << 20) / page_size);
   return SqliteStore::Open(absl::StrCat(options_.store_dir, "/", name), options);
 }
 
@@ -211,6 +221,12 @@ absl::Status NodeProcess::StartPrimary() {
   role->fetcher = std::make_unique<BatchFetcher>(
       fetcher_env, self_, MessengerOptions{params.retry, params.max_pending_requests_per_peer},
       fetch_options);
+  if (options_.executor_reads_worker_stores) {
+    role->worker_stores = std::make_unique<WorkerStoreReader>(options_.store_dir, loop_.get());
+    WorkerStoreReader* stores = role->worker_stores.get();
+    role->fetcher->SetLocalRead(
+        [stores](WorkerId w, const Digest& d) { return stores->Get(w, d); });
+  }
 
   OutputServerOptions out_options;
   out_options.address = config_.committee.authority(self_).output_address;
@@ -278,6 +294,7 @@ void NodeProcess::LogStats() {
               << " next_commit_index=" << primary_->output->next_commit_index()
               << " leader_timeouts=" << s.leader_timeouts << " dag_size=" << primary_->primary->dag_size()
               << " | executor: requests=" << f.requests << " fetched=" << f.batches_fetched
+              << " read_locally=" << f.batches_read_locally
               << " missing=" << f.batches_missing << " unavailable=" << f.batches_unavailable
               << " cache_mb=" << primary_->fetcher->cached_bytes() / (1 << 20)
               << " | output: sent=" << o.sub_dags_sent << " subscriptions=" << o.subscriptions
@@ -290,6 +307,7 @@ void NodeProcess::LogStats() {
               << " (size " << s.batches_sealed_by_size << ", delay " << s.batches_sealed_by_delay
               << ") quorum=" << s.batches_quorum << " received=" << s.batches_received
               << " served=" << s.batch_requests_served << " pending_bytes=" << w->worker->pending_bytes()
+              << " retransmissions=" << w->worker->messenger().stats().retransmissions
               << " | ingress: requests=" << i.requests << " sequenced=" << i.transactions_sequenced
               << " refused=" << i.transactions_refused << " accepted=" << i.transactions_accepted
               << " dropped_replies=" << i.replies_dropped;

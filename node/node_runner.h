@@ -29,6 +29,12 @@ struct RunOptions {
   // whatever a peer claims). The Rust reference's local benchmark runs on
   // plain TCP too, so this is the like-for-like comparison.
   bool insecure_plaintext_transport = false;
+  // The primary's executor reads committed batches from the store files of
+  // this authority's workers in store_dir (read-only) when they are there,
+  // and asks the workers only for the rest.
+  bool executor_reads_worker_stores = true;
+  // SqliteOptions::background_checkpoint for this process's stores.
+  bool sqlite_background_checkpoint = true;
 };
 
 // Runs until SIGINT or SIGTERM. A non-OK status means it could not start

@@ -123,6 +123,22 @@ absl::StatusOr<std::optional<std::vector<std::string>>> ZmqSocket::Receive(int t
   return parts;
 }
 
+absl::StatusOr<bool> ZmqSocket::ReceiveParts(std::vector<ZmqMessage>* parts) {
+  parts->clear();
+  while (true) {
+    ZmqMessage part;
+    if (zmq_msg_recv(part.handle(), socket_, parts->empty() ? ZMQ_DONTWAIT : 0) < 0) {
+      const int err = zmq_errno();
+      if (parts->empty() && (err == EAGAIN || err == EINTR)) return false;
+      if (err == EINTR) continue;
+      return ZmqError("zmq_msg_recv", err);
+    }
+    const bool more = zmq_msg_more(part.handle());
+    parts->push_back(std::move(part));
+    if (!more) return true;
+  }
+}
+
 std::string ZmqEndpoint(std::string_view address) {
   if (absl::StrContains(absl::string_view(address.data(), address.size()), "://")) {
     return std::string(address);

@@ -17,6 +17,33 @@
 
 namespace narwhal::node {
 
+// One received message part, owned (zmq_msg_t); its bytes are viewed, not
+// copied.
+class ZmqMessage {
+ public:
+  ZmqMessage() { zmq_msg_init(&msg_); }
+  ~ZmqMessage() { zmq_msg_close(&msg_); }
+  ZmqMessage(ZmqMessage&& other) noexcept {
+    zmq_msg_init(&msg_);
+    zmq_msg_move(&msg_, &other.msg_);
+  }
+  ZmqMessage& operator=(ZmqMessage&& other) noexcept {
+    if (this != &other) zmq_msg_move(&msg_, &other.msg_);
+    return *this;
+  }
+  ZmqMessage(const ZmqMessage&) = delete;
+  ZmqMessage& operator=(const ZmqMessage&) = delete;
+
+  std::string_view view() const {
+    return std::string_view(static_cast<const char*>(zmq_msg_data(const_cast<zmq_msg_t*>(&msg_))),
+                            zmq_msg_size(const_cast<zmq_msg_t*>(&msg_)));
+  }
+  zmq_msg_t* handle() { return &msg_; }
+
+ private:
+  zmq_msg_t msg_;
+};
+
 class ZmqSocket {
  public:
   ZmqSocket() = default;
@@ -40,6 +67,9 @@ class ZmqSocket {
   // Receives one whole message if one is waiting (never blocks unless
   // timeout_ms > 0, then waits at most that long).
   absl::StatusOr<std::optional<std::vector<std::string>>> Receive(int timeout_ms = 0);
+  // Same without copying the parts: Ok(false) when no message was waiting,
+  // Ok(true) with the message's parts in *parts.
+  absl::StatusOr<bool> ReceiveParts(std::vector<ZmqMessage>* parts);
 
   void* handle() const { return socket_; }
 

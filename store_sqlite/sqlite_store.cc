@@ -8,10 +8,13 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <chrono>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "glog/logging.h"
 
 namespace narwhal {
@@ -437,6 +440,134 @@ class Binder {
   int rc_ = SQLITE_OK;
 };
 
+
+// Runs PASSIVE checkpoints on its own thread and connection when the
+// store's WAL hook asks for one. PASSIVE never waits for the writer or
+// readers: it copies what it can, and the writer restarts the log from its
+// start once a checkpoint has copied all of it.
+class Checkpointer {
+ public:
+  static absl::StatusOr<std::unique_ptr<Checkpointer>> Start(const std::string& path,
+                                                             const SqliteOptions& options) {
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                                   nullptr);
+    if (rc != SQLITE_OK) {
+      absl::Status status = SqliteStatus(db, path, rc, "Open: checkpoint connection");
+      sqlite3_close(db);
+      return status;
+    }
+    sqlite3_busy_timeout(db, options.busy_timeout_ms);
+    // The checkpointing connection's own setting decides how it syncs.
+    const std::string pragma = absl::StrCat("PRAGMA synchronous=", options.synchronous);
+    absl::Status status = ExecScript(db, path, pragma.c_str(), "Open: checkpoint connection");
+    if (!status.ok()) {
+      sqlite3_close(db);
+      return status;
+    }
+    return std::unique_ptr<Checkpointer>(new Checkpointer(db, path, options));
+  }
+
+  ~Checkpointer() {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+    }
+    thread_.join();
+    sqlite3_close(db_);
+  }
+
+  // The store's WAL hook: runs on the committing thread after each commit.
+  static int OnCommit(void* arg, sqlite3* db, const char* name, int frames) {
+    auto* self = static_cast<Checkpointer*>(arg);
+    if (frames >= self->inline_frames_) {
+      self->CheckpointInline(db, name);
+      absl::MutexLock lock(&self->mu_);
+      self->complete_at_frames_ = 0;
+    } else if (frames >= self->frames_) {
+      absl::MutexLock lock(&self->mu_);
+      // After a checkpoint that copied the whole log, the next write starts
+      // the log over unless a reader still uses it; checkpointing again
+      // right away would only get in that restart's way.
+      if (frames < self->complete_at_frames_) self->complete_at_frames_ = 0;
+      const bool restart_due = self->complete_at_frames_ > 0 &&
+                               frames < self->complete_at_frames_ + self->frames_ / 4;
+      if (!self->running_ && !restart_due) self->requested_ = true;
+    }
+    return SQLITE_OK;
+  }
+
+ private:
+  Checkpointer(sqlite3* db, std::string path, const SqliteOptions& options)
+      : db_(db),
+        path_(std::move(path)),
+        frames_(options.checkpoint_frames),
+        inline_frames_(options.checkpoint_inline_frames),
+        busy_timeout_ms_(options.busy_timeout_ms),
+        thread_([this] { Run(); }) {}
+
+  static constexpr int kPauseMs = 10;
+
+  void Run() {
+    while (true) {
+      {
+        absl::MutexLock lock(&mu_);
+        running_ = false;
+        mu_.Await(absl::Condition(
+            +[](Checkpointer* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) {
+              return c->requested_ || c->stop_;
+            },
+            this));
+        if (stop_) return;
+        requested_ = false;
+        running_ = true;
+      }
+      int log_frames = 0, copied_frames = 0;
+      const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                               &log_frames, &copied_frames);
+      // BUSY: the inline checkpoint is running; the next commit asks again.
+      LOG_IF(WARNING, rc != SQLITE_OK && rc != SQLITE_BUSY)
+          << SqliteStatus(db_, path_, rc, "background checkpoint");
+      absl::MutexLock lock(&mu_);
+      if (rc == SQLITE_OK && log_frames > 0 && copied_frames == log_frames) {
+        complete_at_frames_ = log_frames;
+      }
+      // A pause between checkpoints, so that they do not follow each other
+      // back to back while the writer keeps the log growing.
+      mu_.AwaitWithTimeout(absl::Condition(&stop_), absl::Milliseconds(kPauseMs));
+    }
+  }
+
+  // The thread fell far behind, or the writer outruns its checkpoints:
+  // copy the rest here and make the next write start the log over, so the
+  // log cannot grow further. Waits (at most the busy timeout) while the
+  // thread's checkpoint holds SQLite's checkpoint lock.
+  void CheckpointInline(sqlite3* db, const char* name) {
+    for (int waited_ms = 0; waited_ms < busy_timeout_ms_; waited_ms += kPauseMs) {
+      const int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
+      if (rc != SQLITE_BUSY) {
+        LOG_IF(WARNING, rc != SQLITE_OK) << SqliteStatus(db, path_, rc, "inline checkpoint");
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(kPauseMs));
+    }
+  }
+
+  sqlite3* const db_;
+  const std::string path_;
+  const int frames_;
+  const int inline_frames_;
+  const int busy_timeout_ms_;
+  absl::Mutex mu_;
+  bool requested_ ABSL_GUARDED_BY(mu_) = false;
+  bool running_ ABSL_GUARDED_BY(mu_) = false;
+  // Log size when a checkpoint last copied all of it; 0 once the log
+  // started over.
+  int complete_at_frames_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;  // last: starts once the fields above are set
+};
+
 }  // namespace sqlite_store_internal
 
 namespace {
@@ -470,6 +601,13 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
         absl::StrCat("sqlite store ", path, ": SqliteOptions.page_size_bytes must be a power of ",
                      "two from 512 to 65536, got ", options.page_size_bytes));
   }
+  if (options.background_checkpoint &&
+      (options.checkpoint_frames <= 0 || options.checkpoint_inline_frames < options.checkpoint_frames)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "sqlite store ", path, ": SqliteOptions.checkpoint_frames must be > 0 and at most ",
+        "checkpoint_inline_frames, got ", options.checkpoint_frames, " and ",
+        options.checkpoint_inline_frames));
+  }
   const bool in_memory = path == ":memory:";
   bool existed = false;
   if (!in_memory) {
@@ -496,12 +634,24 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
   absl::Status status = Configure(db, path, options, in_memory, existed);
   if (status.ok()) status = store->PrepareStatements();
   if (!status.ok()) return status;
+  if (options.background_checkpoint && !in_memory) {
+    auto checkpointer = sqlite_store_internal::Checkpointer::Start(path, options);
+    if (!checkpointer.ok()) return checkpointer.status();
+    store->checkpointer_ = *std::move(checkpointer);
+    // Replaces SQLite's auto-checkpoint (which is itself a WAL hook).
+    sqlite3_wal_hook(db, &sqlite_store_internal::Checkpointer::OnCommit,
+                     store->checkpointer_.get());
+  }
   return store;
 }
 
 SqliteStore::SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
 
 SqliteStore::~SqliteStore() {
+  if (checkpointer_ != nullptr) {
+    sqlite3_wal_hook(db_, nullptr, nullptr);
+    checkpointer_.reset();
+  }
   for (sqlite3_stmt* stmt : statements_) sqlite3_finalize(stmt);
   if (transaction_depth_ > 0) LOG(ERROR) << "sqlite store " << path_ << ": closed in a transaction";
   // With every statement finalized close cannot be busy; in WAL mode the last

@@ -478,5 +478,54 @@ TEST(SqliteStoreTest, WalFileIsFoldedBackOnClose) {
   EXPECT_EQ(FileSize(path + "-wal"), -1);
 }
 
+TEST(SqliteStoreTest, BackgroundCheckpointKeepsTheLogBoundedAndTheDataIntact) {
+  const std::string path = FreshPath("background_checkpoint.db");
+  SqliteOptions options;
+  options.synchronous = "NORMAL";
+  options.page_size_bytes = 4096;
+  options.background_checkpoint = true;
+  options.checkpoint_frames = 50;
+  options.checkpoint_inline_frames = 400;
+  const std::string batch(20'000, 'x');  // 5 pages
+  {
+    std::unique_ptr<SqliteStore> store = OpenOrDie(path, options);
+    ASSERT_NE(store, nullptr);
+    int64_t wal_max = 0;
+    for (int i = 0; i < 600; ++i) {
+      ASSERT_TRUE(store->PutBatch(D(i), batch, i).ok());
+      if (i % 10 == 0) ASSERT_TRUE(store->PruneBatchesBelow(i > 40 ? i - 40 : 0).ok());
+      wal_max = std::max(wal_max, FileSize(path + "-wal"));
+    }
+    // Without any checkpoint the log would hold every page written: over
+    // 3,000 frames. The inline limit bounds it near 400 frames (plus what
+    // the writes between a checkpoint and the log's restart add), whatever
+    // the thread does.
+    EXPECT_LT(wal_max, 600 * (4096 + 24) + 32);
+    auto got = store->GetBatch(D(599));
+    ASSERT_TRUE(got.ok() && got->has_value());
+    EXPECT_EQ(**got, batch);
+  }
+  EXPECT_EQ(FileSize(path + "-wal"), -1) << "the last close folds the log back";
+  std::unique_ptr<SqliteStore> reopened = OpenOrDie(path, options);
+  ASSERT_NE(reopened, nullptr);
+  auto got = reopened->GetBatch(D(580));
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ(**got, batch);
+  got = reopened->GetBatch(D(10));
+  ASSERT_TRUE(got.ok());
+  EXPECT_FALSE(got->has_value());
+}
+
+TEST(SqliteStoreTest, BackgroundCheckpointLimitsAreValidated) {
+  SqliteOptions options;
+  options.background_checkpoint = true;
+  options.checkpoint_frames = 100;
+  options.checkpoint_inline_frames = 50;
+  auto store = SqliteStore::Open(FreshPath("bad_checkpoint.db"), options);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(store.status().message().find("checkpoint_frames"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace narwhal

@@ -94,8 +94,10 @@ void Worker::SealBatch(bool by_size) {
   if (on_sealed_) on_sealed_(BatchAccepted{pb.digest, pb.first_tx_seq, pb.tx_count, pb.created_at_us});
   const uint64_t batch_id = next_batch_id_++;
   wire::Request req;
-  req.mutable_worker_batch()->set_batch(pb.batch);
+  // Lent to the request for its one serialization, then taken back.
+  req.mutable_worker_batch()->mutable_batch()->swap(pb.batch);
   const PreparedRequest prepared(req);  // serialized once for every peer
+  pb.batch.swap(*req.mutable_worker_batch()->mutable_batch());
   req.Clear();
   std::vector<RequestHandle> handles;
   for (AuthorityIndex a = 0; a < committee_.size(); ++a) {
