@@ -595,7 +595,7 @@ std::string SimulationResult::ToJson() const {
       "\"accepted_transactions\":%d,\"submitted_transactions\":%d,\"last_committed_round\":%d,"
       "\"batches_sealed\":%d,\"batches_quorum\":%d,\"frames_delivered\":%d,\"retransmissions\":%d,"
       "\"commit_latency_ms_p50\":%.1f,\"commit_latency_ms_p99\":%.1f,\"store_rows\":{%s},"
-      "\"wall_s\":%.3f,\"sim_seconds_per_wall_second\":%.1f,\"events_per_wall_second\":%.0f}",
+      "\"wall_s\":%.3f,\"sim_seconds_per_wall_second\":%.3f,\"events_per_wall_second\":%.0f}",
       seed, nodes, sim_time_s, events, trace_hash, violations.size(), absl::StrJoin(viol, ","),
       outside_model ? "true" : "false", committed_sub_dags, committed_certificates,
       committed_transactions, accepted_transactions, submitted_transactions, last_committed_round,

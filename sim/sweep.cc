@@ -181,7 +181,7 @@ std::string SweepSummary::ToJson(const std::vector<SeedOutcome>& outcomes) const
   return absl::StrFormat(
       "{\"sweep\":true,\"seeds\":%d,\"failed\":%d,\"crashed\":%d,\"outside_model\":%d,"
       "\"outside_model_violations\":%d,\"events\":%d,\"sim_time_s\":%.3f,\"wall_s\":%.3f,\"jobs\":%d,"
-      "\"events_per_wall_second\":%.0f,\"sim_seconds_per_wall_second\":%.1f,\"failing\":[%s]}",
+      "\"events_per_wall_second\":%.0f,\"sim_seconds_per_wall_second\":%.3f,\"failing\":[%s]}",
       seeds, failed, crashed, outside_model, outside_model_violations, events, sim_time_s, elapsed_wall_s, jobs,
       events / wall, sim_time_s / wall, absl::StrJoin(failing, ","));
 }

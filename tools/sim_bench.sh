@@ -21,7 +21,7 @@ run() {  # nodes duration scheme-flag label
 import json, sys
 n, d, label, j = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
 print(f"{n:<10} {d:<6} {label:<10} {j['wall_s']:10.2f} {j['events']:10d} {j['events_per_wall_second']:12.0f} "
-      f"{j['sim_seconds_per_wall_second']:14.1f} {j['committed_sub_dags']:10d}")
+      f"{j['sim_seconds_per_wall_second']:14.3f} {j['committed_sub_dags']:10d}")
 PY
 }
 run 4 60 "" ed25519
