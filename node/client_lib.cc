@@ -5,18 +5,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/wire_format.h"
 
 namespace narwhal::node {
 namespace {
 void PutU64(std::string& s, size_t at, uint64_t v) {
   for (int i = 0; i < 8; ++i) s[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
-}
-void PutVarint(std::string& s, uint64_t v) {
-  while (v >= 0x80) {
-    s.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  s.push_back(static_cast<char>(v));
 }
 void FillBenchTransaction(char* tx, size_t size, uint64_t client_id, uint64_t counter) {
   uint64_t x = client_id * 0x9E3779B97F4A7C15ull ^ counter;
@@ -157,7 +151,7 @@ BenchRequestWriter::BenchRequestWriter(size_t tx_size, uint64_t client_id, uint6
       transactions_max_(transactions_max) {
   std::string prefix;
   prefix.push_back(0x12);  // SubmitRequest.transactions, length-delimited
-  PutVarint(prefix, tx_size_);
+  AppendVarint(prefix, tx_size_);
   prefix_bytes_ = prefix.size();
   slot_bytes_ = prefix_bytes_ + tx_size_;
   slots_.resize(slot_bytes_ * transactions_max_);
@@ -173,10 +167,10 @@ std::string_view BenchRequestWriter::Write(uint64_t request_id, uint64_t first_c
   n = std::min(n, transactions_max_);
   std::string submit;
   submit.push_back(0x08);  // SubmitRequest.request_id, varint
-  PutVarint(submit, request_id);
+  AppendVarint(submit, request_id);
   out_.clear();
   out_.push_back(0x0a);  // IngressRequest.submit, length-delimited
-  PutVarint(out_, submit.size() + n * slot_bytes_);
+  AppendVarint(out_, submit.size() + n * slot_bytes_);
   out_.append(submit);
   const size_t header_at = out_.size();
   out_.append(slots_.data(), n * slot_bytes_);

@@ -1,32 +1,9 @@
 #include "node/ingress_wire.h"
 
+#include "core/wire_format.h"
+
 namespace narwhal::node {
 namespace {
-
-// Protobuf base-128 varint; false on truncation or more than 10 bytes.
-bool ReadVarint(std::string_view in, size_t* at, uint64_t* out) {
-  uint64_t v = 0;
-  for (int shift = 0; shift < 70; shift += 7) {
-    if (*at >= in.size()) return false;
-    const uint8_t byte = static_cast<uint8_t>(in[(*at)++]);
-    if (shift == 63 && byte > 1) return false;
-    v |= static_cast<uint64_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) {
-      *out = v;
-      return true;
-    }
-  }
-  return false;
-}
-
-// A length-delimited field's bytes after its tag.
-bool ReadBytes(std::string_view in, size_t* at, std::string_view* out) {
-  uint64_t len = 0;
-  if (!ReadVarint(in, at, &len) || len > in.size() - *at) return false;
-  *out = in.substr(*at, len);
-  *at += len;
-  return true;
-}
 
 constexpr uint64_t kSubmitTag = (1 << 3) | 2;        // IngressRequest.submit
 constexpr uint64_t kRequestIdTag = (1 << 3) | 0;     // SubmitRequest.request_id
@@ -38,7 +15,7 @@ std::optional<SubmitView> ParseSubmitFast(std::string_view payload, size_t trans
   size_t at = 0;
   uint64_t tag = 0;
   std::string_view submit;
-  if (!ReadVarint(payload, &at, &tag) || tag != kSubmitTag || !ReadBytes(payload, &at, &submit) ||
+  if (!ReadVarint(payload, &at, &tag) || tag != kSubmitTag || !ReadLengthDelimited(payload, &at, &submit) ||
       at != payload.size()) {
     return std::nullopt;
   }
@@ -51,7 +28,7 @@ std::optional<SubmitView> ParseSubmitFast(std::string_view payload, size_t trans
       if (!ReadVarint(submit, &pos, &view.request_id)) return std::nullopt;
     } else if (tag == kTransactionTag) {
       std::string_view tx;
-      if (!ReadBytes(submit, &pos, &tx) || view.transactions.size() >= transactions_max) {
+      if (!ReadLengthDelimited(submit, &pos, &tx) || view.transactions.size() >= transactions_max) {
         return std::nullopt;
       }
       view.transactions.push_back(tx);

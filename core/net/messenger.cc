@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "absl/strings/str_cat.h"
+#include "core/wire_format.h"
 #include "glog/logging.h"
 
 namespace narwhal {
@@ -26,31 +27,6 @@ void RequestHandle::Cancel() {
 
 namespace {
 
-void AppendVarint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
-// Frame{request: Request{request_id: id, <body>}} in protobuf wire format:
-// field 1 of Frame (length-delimited) holding field 1 of Request (varint)
-// followed by the other fields of the Request, already serialized.
-// Reads a varint at `*at` (advancing it); false if truncated or too long.
-bool ReadVarint(std::string_view in, size_t* at, uint64_t* out) {
-  uint64_t v = 0;
-  for (int shift = 0; shift < 64 && *at < in.size(); shift += 7) {
-    const auto byte = static_cast<uint8_t>(in[(*at)++]);
-    v |= uint64_t{byte & 0x7fu} << shift;
-    if ((byte & 0x80) == 0) {
-      *out = v;
-      return true;
-    }
-  }
-  return false;
-}
-
 // The envelope RequestPrefix writes: Frame.request (length-delimited, the
 // rest of the frame) holding request_id first. Returns the bytes it takes
 // (the request's other fields follow), or 0 if `head` does not start so.
@@ -66,16 +42,10 @@ size_t ReadRequestEnvelope(std::string_view head, size_t frame_size, uint64_t* i
   return at;
 }
 
-size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-// What precedes the body: at most 1 + 10 + 1 + 10 bytes.
+// Frame{request: Request{request_id: id, <body>}} in protobuf wire format:
+// field 1 of Frame (length-delimited) holding field 1 of Request (varint),
+// then the other fields of the Request (the body, already serialized). This
+// is what precedes the body: at most 1 + 10 + 1 + 10 bytes.
 std::string RequestPrefix(uint64_t id, size_t body_size) {
   const size_t request_size = 1 + VarintSize(id) + body_size;
   std::string prefix;
@@ -201,14 +171,17 @@ void Messenger::OnDueTimer() {
   due_timer_ = 0;
   const TimeUs now = env_.clock->NowUs();
   // Fresh from the top each time: a retry or a callback may change due_.
-  while (!due_.empty() && std::get<0>(due_.front()) <= now) {
+  // Entries of answered requests (or re-armed for another time) are dropped
+  // as they surface, so the timer is armed for one still waiting.
+  while (!due_.empty()) {
     const auto [due_us, peer, id] = due_.front();
-    std::pop_heap(due_.begin(), due_.end(), std::greater<Due>());
-    due_.pop_back();
     const Key key{peer, id};
     auto it = pending_.find(key);
-    // Answered, or re-armed for another time since.
-    if (it == pending_.end() || !it->second.reliable || it->second.due_us != due_us) continue;
+    const bool waiting = it != pending_.end() && it->second.reliable && it->second.due_us == due_us;
+    if (waiting && due_us > now) break;
+    std::pop_heap(due_.begin(), due_.end(), std::greater<Due>());
+    due_.pop_back();
+    if (!waiting) continue;
     if (it->second.give_up) {
       ++stats_.gave_up;
       Finish(key, absl::DeadlineExceededError(absl::StrCat(
@@ -217,14 +190,6 @@ void Messenger::OnDueTimer() {
     } else {
       Retry(key);
     }
-  }
-  // Arm for the earliest request still waiting, dropping answered ones.
-  while (!due_.empty()) {
-    const auto& [due_us, peer, id] = due_.front();
-    auto it = pending_.find(Key{peer, id});
-    if (it != pending_.end() && it->second.reliable && it->second.due_us == due_us) break;
-    std::pop_heap(due_.begin(), due_.end(), std::greater<Due>());
-    due_.pop_back();
   }
   if (!due_.empty()) ArmDueTimer(std::get<0>(due_.front()));
 }

@@ -4,6 +4,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "core/wire_format.h"
 #include "glog/logging.h"
 
 namespace narwhal {
@@ -24,16 +25,10 @@ std::string EncodeCommittedSubDag(const CommittedSubDag& sub) {
   head.set_leader(sub.leader->digest.ToBytes());
   std::string out = head.SerializeAsString();
   for (const CertificatePtr& c : sub.certificates) {
-    const std::string serialized = c->encoded ? std::string() : c->Serialize();
-    const std::string& bytes = c->encoded ? *c->encoded : serialized;
+    std::string serialized;
+    const std::string& bytes = c->encoded ? *c->encoded : (serialized = c->Serialize());
     out.push_back(0x1a);  // CommittedSubDag.certificates (3), length-delimited
-    for (uint64_t v = bytes.size(); ; v >>= 7) {
-      if (v < 0x80) {
-        out.push_back(static_cast<char>(v));
-        break;
-      }
-      out.push_back(static_cast<char>(v | 0x80));
-    }
+    AppendVarint(out, bytes.size());
     out.append(bytes);
   }
   wire::CommittedSubDag tail;
