@@ -29,7 +29,11 @@ absl::StatusOr<Parameters> Parameters::FromProto(const config::Parameters& p) {
   if (p.retry_max_elapsed_ms()) out.retry.max_elapsed_us = p.retry_max_elapsed_ms() * kMillisecondUs;
   if (p.max_pending_requests_per_peer()) out.max_pending_requests_per_peer = p.max_pending_requests_per_peer();
   if (p.max_round_ahead()) out.max_round_ahead = p.max_round_ahead();
-  out.committed_output_retention = p.committed_output_retention();
+  if (p.committed_output_retention()) out.committed_output_retention = p.committed_output_retention();
+  if (p.committed_output_retention_bytes()) {
+    out.committed_output_retention_bytes = p.committed_output_retention_bytes();
+  }
+  if (p.state_sync_retention()) out.state_sync_retention = p.state_sync_retention();
   if (!p.sqlite_synchronous().empty()) out.sqlite_synchronous = p.sqlite_synchronous();
 
   if (out.protocol != "bullshark" && out.protocol != "tusk") {
@@ -46,6 +50,9 @@ absl::StatusOr<Parameters> Parameters::FromProto(const config::Parameters& p) {
     return Bad("max_transaction_size_bytes", "is far larger than batch_size_bytes");
   }
   if (out.gc_depth < 4) return Bad("gc_depth", "must be at least 4 rounds");
+  if (out.state_sync_retention < 2 * out.gc_depth + 2) {
+    return Bad("state_sync_retention", "must be at least 2 * gc_depth + 2 sub-DAGs (restart recovery reads them)");
+  }
   if (out.max_round_ahead < 2) return Bad("max_round_ahead", "must be at least 2 rounds");
   if (out.sqlite_synchronous != "FULL" && out.sqlite_synchronous != "NORMAL" &&
       out.sqlite_synchronous != "OFF") {
@@ -75,6 +82,8 @@ config::Parameters Parameters::ToProto() const {
   p.set_max_pending_requests_per_peer(max_pending_requests_per_peer);
   p.set_max_round_ahead(max_round_ahead);
   p.set_committed_output_retention(committed_output_retention);
+  p.set_committed_output_retention_bytes(committed_output_retention_bytes);
+  p.set_state_sync_retention(state_sync_retention);
   p.set_sqlite_synchronous(sqlite_synchronous);
   return p;
 }

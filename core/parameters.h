@@ -27,7 +27,14 @@ struct Parameters {
   RetryConfig retry;
   size_t max_pending_requests_per_peer = 10'000;
   Round max_round_ahead = 50;
-  uint64_t committed_output_retention = 0;
+  // Executed output kept for clients (docs/node.md "Disk budget"): ~1 day
+  // of sub-DAGs at the default timers, and a byte cap for loaded runs.
+  uint64_t committed_output_retention = 1'000'000;
+  uint64_t committed_output_retention_bytes = uint64_t{8} << 30;
+  // Certificate-bearing committed rows kept for peers' state sync (~3.3 KB
+  // each at 4 authorities): an authority down for longer than this many
+  // commits cannot catch up by state sync from these peers.
+  uint64_t state_sync_retention = 20'000;
   std::string sqlite_synchronous = "FULL";
 
   // Unset (zero/empty) fields take the defaults above. Errors name the

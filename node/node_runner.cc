@@ -14,11 +14,9 @@
 #include "core/primary/primary.h"
 #include "core/worker/worker.h"
 #include "glog/logging.h"
-#include "node/batch_fetcher.h"
 #include "node/ingress.h"
 #include "node/node_config.h"
 #include "node/output_server.h"
-#include "node/shared_transport.h"
 #include "node/worker_store_reader.h"
 #include "store_sqlite/sqlite_store.h"
 #include "transport_zmq/event_loop.h"
@@ -61,21 +59,16 @@ absl::Status EnsureDirectory(const std::string& dir) {
 struct PrimaryRole {
   std::unique_ptr<SqliteStore> store;
   std::unique_ptr<ZmqTransport> transport;
-  std::unique_ptr<SharedTransport> shared;
   std::unique_ptr<Random> random;
-  std::unique_ptr<Random> fetcher_random;
   std::unique_ptr<WorkerStoreReader> worker_stores;
-  std::unique_ptr<BatchFetcher> fetcher;
   std::unique_ptr<OutputServer> output;
   std::unique_ptr<Primary> primary;
 
   ~PrimaryRole() {
-    // Hooks point at the output server: the primary goes first.
+    // Hooks point at the output server and the store readers: the primary goes first.
     primary.reset();
     output.reset();
-    fetcher.reset();
     worker_stores.reset();
-    shared.reset();
     transport.reset();
     store.reset();
   }
@@ -207,49 +200,38 @@ absl::Status NodeProcess::StartPrimary() {
   auto transport = MakeTransport(Endpoint::Primary(self_));
   if (!transport.ok()) return transport.status();
   role->transport = *std::move(transport);
-  role->shared = std::make_unique<SharedTransport>(role->transport.get());
   auto seed = UrandomSeed();
   if (!seed.ok()) return seed.status();
   role->random = std::make_unique<Random>(*seed);
-  role->fetcher_random = std::make_unique<Random>(Random::DeriveSeed(*seed, "executor"));
   const Parameters& params = config_.parameters;
-
-  Env fetcher_env{loop_.get(), loop_.get(), role->fetcher_random.get(), role->shared->side(),
-                  role->store.get()};
-  BatchFetcherOptions fetch_options;
-  fetch_options.retry_delay_us = params.sync_retry_delay_us;
-  role->fetcher = std::make_unique<BatchFetcher>(
-      fetcher_env, self_, MessengerOptions{params.retry, params.max_pending_requests_per_peer},
-      fetch_options);
-  if (options_.executor_reads_worker_stores) {
-    role->worker_stores = std::make_unique<WorkerStoreReader>(options_.store_dir, loop_.get());
-    WorkerStoreReader* stores = role->worker_stores.get();
-    role->fetcher->SetLocalRead(
-        [stores](WorkerId w, const Digest& d) { return stores->Get(w, d); });
-  }
 
   OutputServerOptions out_options;
   out_options.address = config_.committee.authority(self_).output_address;
   out_options.max_transaction_size_bytes = params.max_transaction_size_bytes;
-  auto output = OutputServer::Create(context_.handle(), *loop_, role->store.get(),
-                                     role->fetcher.get(), out_options);
+  auto output = OutputServer::Create(context_.handle(), *loop_, role->store.get(), out_options);
   if (!output.ok()) return output.status();
   role->output = *std::move(output);
 
   OutputServer* out = role->output.get();
   PrimaryHooks hooks;
   hooks.on_commit = [out](const CommittedSubDag& sub) { out->OnCommit(sub); };
+  hooks.on_executed = [out](const ExecutedRow& row) { out->OnExecuted(row); };
   hooks.on_own_batch = [out](const Digest& d, TimeUs created) { out->OnOwnBatch(d, created); };
-  Env env{loop_.get(), loop_.get(), role->random.get(), role->shared->main(), role->store.get()};
+  if (options_.executor_reads_worker_stores) {
+    // The executor reads committed batches from our workers' store files
+    // when they share this machine: the worker is not asked for them.
+    role->worker_stores = std::make_unique<WorkerStoreReader>(options_.store_dir, loop_.get());
+    WorkerStoreReader* stores = role->worker_stores.get();
+    hooks.local_batch_read = [stores](WorkerId w, const Digest& d) { return stores->Get(w, d); };
+  }
+  Env env{loop_.get(), loop_.get(), role->random.get(), role->transport.get(), role->store.get()};
   role->primary = std::make_unique<Primary>(env, config_.committee, params, self_, keys_.signing,
                                             SignatureScheme::kEd25519, std::move(hooks));
-  Primary* primary = role->primary.get();
-  role->fetcher->SetFloorRound([primary] { return primary->gc_round(); });
   if (absl::Status s = role->primary->Start(); !s.ok()) return s;
   LOG(INFO) << "primary of authority " << self_ << " started at "
             << config_.committee.authority(self_).primary_address << ", output at "
-            << out_options.address << ", round " << role->primary->round() << ", next commit index "
-            << role->output->next_commit_index();
+            << out_options.address << ", round " << role->primary->round() << ", next output index "
+            << role->output->next_index();
   primary_ = std::move(role);
   return absl::OkStatus();
 }
@@ -285,18 +267,18 @@ void NodeProcess::LogStats() {
   stats_timer_ = loop_->Schedule(options_.stats_interval_s * kSecondUs, [this] { LogStats(); });
   if (primary_) {
     const PrimaryStats& s = primary_->primary->stats();
-    const BatchFetcherStats& f = primary_->fetcher->stats();
+    const ExecutorStats& e = primary_->primary->executor().stats();
     const OutputServerStats& o = primary_->output->stats();
     LOG(INFO) << "stats primary: round=" << primary_->primary->round()
               << " last_committed_round=" << primary_->primary->last_committed_round()
               << " headers=" << s.headers_proposed << " certificates=" << s.certificates_formed
               << " sub_dags_committed=" << s.sub_dags_committed
-              << " next_commit_index=" << primary_->output->next_commit_index()
+              << " next_output_index=" << primary_->output->next_index()
               << " leader_timeouts=" << s.leader_timeouts << " dag_size=" << primary_->primary->dag_size()
-              << " | executor: requests=" << f.requests << " fetched=" << f.batches_fetched
-              << " read_locally=" << f.batches_read_locally
-              << " missing=" << f.batches_missing << " unavailable=" << f.batches_unavailable
-              << " cache_mb=" << primary_->fetcher->cached_bytes() / (1 << 20)
+              << " | executor: next_index=" << primary_->primary->executor().next_index()
+              << " pending=" << primary_->primary->executor().pending_sub_dags()
+              << " read_locally=" << e.batches_read_locally << " from_workers=" << e.batches_from_own_workers
+              << " from_peers=" << e.batches_from_peers << " kept_mb=" << primary_->primary->executor().kept_bytes() / (1 << 20)
               << " | output: sent=" << o.sub_dags_sent << " subscriptions=" << o.subscriptions
               << " blocked=" << o.sends_blocked;
   }

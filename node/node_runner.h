@@ -2,7 +2,8 @@
 // authority on one EventLoop thread. Each role has its own ZmqTransport
 // (CurveZMQ, one ZapAuthenticator for the process's context), its own
 // SqliteStore (DIR/primary.db, DIR/worker-K.db) and its own Random seeded
-// from /dev/urandom. The primary also runs the executor (BatchFetcher) and
+// from /dev/urandom. The primary also runs the core's executor (with local
+// reads of its workers' store files, WorkerStoreReader) and
 // the output stream (OutputServer); each worker its client Ingress.
 //
 // Everything that can be checked before starting is checked first (config,

@@ -24,9 +24,8 @@ uint32_t BatchCount(const std::string& batch) {
 
 absl::StatusOr<std::unique_ptr<OutputServer>> OutputServer::Create(void* context, EventLoop& loop,
                                                                    Store* store,
-                                                                   BatchFetcher* fetcher,
                                                                    OutputServerOptions options) {
-  auto next = store->NextCommitIndex();
+  auto next = store->NextExecutedIndex();
   if (!next.ok()) return next.status();
   auto socket = ZmqSocket::Create(context, ZMQ_ROUTER);
   if (!socket.ok()) return socket.status();
@@ -41,25 +40,22 @@ absl::StatusOr<std::unique_ptr<OutputServer>> OutputServer::Create(void* context
     return absl::Status(s.code(), absl::StrCat("output_address ", options.address, ": ", s.message()));
   }
   return std::unique_ptr<OutputServer>(
-      new OutputServer(loop, store, fetcher, std::move(options), *std::move(socket), *next));
+      new OutputServer(loop, store, std::move(options), *std::move(socket), *next));
 }
 
-OutputServer::OutputServer(EventLoop& loop, Store* store, BatchFetcher* fetcher,
-                           OutputServerOptions options, ZmqSocket socket, uint64_t next_commit_index)
+OutputServer::OutputServer(EventLoop& loop, Store* store, OutputServerOptions options, ZmqSocket socket,
+                           uint64_t next_index)
     : loop_(loop),
       store_(store),
-      fetcher_(fetcher),
       options_(std::move(options)),
       socket_(std::move(socket)),
-      next_commit_index_(next_commit_index) {
+      next_index_(next_index) {
   unix_offset_us_ = absl::ToUnixMicros(absl::Now()) - loop_.NowUs();
-  fetcher_->SetOnProgress([this] { SchedulePump(); });
   watch_id_ = loop_.Watch(zmq::socket_ref(zmq::from_handle, socket_.handle()), [this] { OnReadable(); });
   heartbeat_timer_ = loop_.Schedule(options_.heartbeat_interval_us, [this] { Heartbeat(); });
 }
 
 OutputServer::~OutputServer() {
-  fetcher_->SetOnProgress(nullptr);
   loop_.Unwatch(watch_id_);
   loop_.Cancel(heartbeat_timer_);
   if (pump_scheduled_) loop_.Cancel(pump_timer_);
@@ -67,28 +63,26 @@ OutputServer::~OutputServer() {
 }
 
 void OutputServer::OnCommit(const CommittedSubDag& sub) {
-  auto row = std::make_shared<Row>();
-  row->index = sub.index;
-  row->leader = sub.leader->digest;
-  row->leader_round = sub.leader->round();
-  std::vector<std::vector<BatchRef>> payloads;
-  for (const CertificatePtr& c : sub.certificates) {
-    row->certificates.push_back(CertInfo{c->digest, c->author(), c->round(), {}});
-    payloads.push_back(c->header.payload);
-  }
-  AssignBatches(sub.batches, row->certificates, payloads);
+  // Local metadata (committed_at_unix_us), not part of the durable row:
+  // known for what this process committed.
   commit_times_[sub.index] = loop_.NowUs();
   while (commit_times_.size() > kCommitTimesMax) commit_times_.erase(commit_times_.begin());
-  next_commit_index_ = std::max(next_commit_index_, sub.index + 1);
-  // Fetch at once, subscribers or not: our worker may lack a batch (a
-  // quorum formed without it), and it only synchronizes batches above the
-  // garbage-collection round, so a committed batch must be asked for
-  // before consensus moves gc_depth rounds on. Priorities keep these
-  // prefetches behind whatever a subscriber waits for.
-  if (options_.prefetch_on_commit) Prefetch(*row);
-  rows_[sub.index] = std::move(row);
-  while (rows_.size() > options_.rows_cached_max) rows_.erase(rows_.begin());
+}
+
+void OutputServer::OnExecuted(const ExecutedRow& row) {
+  next_index_ = std::max(next_index_, row.index + 1);
+  CacheRow(row.index, row.row);
   SchedulePump();
+}
+
+void OutputServer::CacheRow(uint64_t index, std::shared_ptr<const std::string> row) {
+  auto [it, inserted] = rows_.emplace(index, std::move(row));
+  if (inserted) rows_bytes_ += it->second->size();
+  // Oldest first, but never the row just added.
+  while (rows_bytes_ > options_.rows_cached_bytes_max && rows_.begin()->first != index) {
+    rows_bytes_ -= rows_.begin()->second->size();
+    rows_.erase(rows_.begin());
+  }
 }
 
 void OutputServer::OnOwnBatch(const Digest& digest, TimeUs created_at_us) {
@@ -133,8 +127,8 @@ void OutputServer::Handle(const std::string& identity, const std::string& payloa
     ++stats_.subscriptions;
     Subscriber& sub = subscribers_[identity];
     sub = Subscriber{request.subscribe(), request.subscribe().from_index(), loop_.NowUs(), false};
-    LOG(INFO) << "output: subscription from index " << sub.next_index << " (next commit index "
-              << next_commit_index_ << ")";
+    LOG(INFO) << "output: subscription from index " << sub.next_index << " (next index " << next_index_
+              << ")";
     SchedulePump();
   } else if (request.has_unsubscribe()) {
     subscribers_.erase(identity);
@@ -166,25 +160,19 @@ void OutputServer::PumpAll() {
 }
 
 bool OutputServer::Pump(const std::string& identity, Subscriber& sub) {
-  for (int sent = 0; sub.next_index < next_commit_index_; ++sent) {
+  for (int sent = 0; sub.next_index < next_index_; ++sent) {
     if (sent == options_.messages_per_turn_max) {
       SchedulePump();  // more next turn, after the others
       return true;
     }
-    absl::StatusOr<RowPtr> row = GetRow(sub.next_index);
-    if (!row.ok()) {
-      SendError(identity, std::string(row.status().message()));
+    absl::StatusOr<std::shared_ptr<const std::string>> row = GetRow(sub.next_index);
+    absl::StatusOr<std::string> payload =
+        row.ok() ? Build(**row, sub.request) : absl::StatusOr<std::string>(row.status());
+    if (!payload.ok()) {
+      SendError(identity, std::string(payload.status().message()));
       ++stats_.subscribers_dropped;
       return false;
     }
-    for (int j = 1; j <= options_.prefetch_sub_dags; ++j) {
-      if (sub.next_index + j >= next_commit_index_) break;
-      auto ahead = GetRow(sub.next_index + j);
-      if (!ahead.ok()) break;
-      Prefetch(**ahead);
-    }
-    std::optional<std::string> payload = Build(**row, sub.request);
-    if (!payload.has_value()) return true;  // woken by the fetcher
     auto ok = socket_.Send({identity, *payload});
     if (!ok.ok()) {
       LOG(INFO) << "output: subscriber gone (" << ok.status() << "), dropped";
@@ -213,128 +201,58 @@ bool OutputServer::Pump(const std::string& identity, Subscriber& sub) {
   return true;
 }
 
-absl::StatusOr<OutputServer::RowPtr> OutputServer::GetRow(uint64_t index) {
+absl::StatusOr<std::shared_ptr<const std::string>> OutputServer::GetRow(uint64_t index) {
   if (auto it = rows_.find(index); it != rows_.end()) return it->second;
-  auto stored = store_->CommittedFrom(index, options_.rows_per_read);
+  auto stored = store_->ExecutedFrom(index, options_.rows_per_read);
   if (!stored.ok()) return stored.status();
   if (stored->empty() || stored->front().index != index) {
     return absl::OutOfRangeError(absl::StrCat(
-        "sub-DAG ", index, " is no longer stored (committed_output_retention)",
-        stored->empty() ? std::string() : absl::StrCat("; earliest is ", stored->front().index)));
+        "sub-DAG ", index, " is no longer kept (parameters.committed_output_retention); the oldest available index is ",
+        stored->empty() ? next_index_ : stored->front().index));
   }
-  RowPtr wanted;
-  for (const CommittedSubDagRow& r : *stored) {
-    wire::CommittedSubDag w;
-    if (!w.ParseFromString(r.sub_dag)) {
-      return absl::DataLossError(absl::StrCat("stored sub-DAG ", r.index, " does not parse"));
-    }
-    auto row = std::make_shared<Row>();
-    row->index = r.index;
-    std::vector<std::vector<BatchRef>> payloads;
-    for (const wire::Certificate& wc : w.certificates()) {
-      auto c = Certificate::FromWire(wc);
-      if (!c.ok()) {
-        return absl::DataLossError(absl::StrCat("stored sub-DAG ", r.index, ": ", c.status().message()));
-      }
-      row->certificates.push_back(CertInfo{c->digest, c->author(), c->round(), {}});
-      payloads.push_back(c->header.payload);
-    }
-    std::vector<BatchRef> executed;
-    for (const wire::BatchRef& b : w.batches()) {
-      auto d = Digest::FromBytes(b.digest());
-      if (!d.ok()) return absl::DataLossError(absl::StrCat("stored sub-DAG ", r.index, ": bad batch digest"));
-      executed.push_back(BatchRef{*d, b.worker_id()});
-    }
-    AssignBatches(executed, row->certificates, payloads);
-    if (!row->certificates.empty()) {
-      // The leader is last (commit order).
-      row->leader = row->certificates.back().digest;
-      row->leader_round = row->certificates.back().round;
-    }
-    if (r.index == index) wanted = row;
-    rows_.emplace(r.index, std::move(row));
-  }
-  while (rows_.size() > options_.rows_cached_max) {
-    // Drop the oldest rows except the one being returned.
-    if (rows_.begin()->first == index) break;
-    rows_.erase(rows_.begin());
-  }
+  std::shared_ptr<const std::string> wanted = stored->front().row;
+  // Read-ahead rows go to the cache for the next turns (never evicting the
+  // one asked for: it is held by `wanted` anyway).
+  for (ExecutedRow& r : *stored) CacheRow(r.index, std::move(r.row));
   return wanted;
 }
 
-void OutputServer::AssignBatches(const std::vector<BatchRef>& executed, std::vector<CertInfo>& certs,
-                                 const std::vector<std::vector<BatchRef>>& payloads) {
-  // `executed` is the payloads in certificate order minus duplicates, so a
-  // merge walk gives each executed batch to the first certificate with it.
-  size_t next = 0;
-  for (size_t i = 0; i < certs.size(); ++i) {
-    for (const BatchRef& ref : payloads[i]) {
-      if (next < executed.size() && executed[next] == ref) {
-        certs[i].payload.push_back(ref);
-        ++next;
-      }
-    }
-  }
-  CHECK_EQ(next, executed.size()) << "executed batches are not a subsequence of the payloads";
-}
-
-void OutputServer::Prefetch(const Row& row) {
-  for (const CertInfo& c : row.certificates) {
-    for (const BatchRef& ref : c.payload) (void)fetcher_->Get(ref, c.author, c.round, row.index, nullptr);
-  }
-}
-
-std::optional<std::string> OutputServer::Build(const Row& row, const client::Subscribe& request) {
-  // First make sure every batch is here, so nothing is built twice.
-  std::vector<BatchFetcher::Batch> batches;
-  std::vector<bool> unavailable;
-  bool pending = false;
-  for (const CertInfo& c : row.certificates) {
-    for (const BatchRef& ref : c.payload) {
-      BatchFetcher::Batch b;
-      auto state = fetcher_->Get(ref, c.author, c.round, row.index, &b);
-      pending |= state == BatchFetcher::State::kPending;
-      batches.push_back(std::move(b));
-      unavailable.push_back(state == BatchFetcher::State::kUnavailable);
-    }
-  }
-  if (pending) return std::nullopt;
-
+absl::StatusOr<std::string> OutputServer::Build(const std::string& bytes, const client::Subscribe& request) {
+  wire::ExecutedSubDag row;
+  if (!row.ParseFromString(bytes)) return absl::DataLossError("a stored executed sub-DAG does not parse");
   client::OutputMessage message;
   client::SubDag* out = message.mutable_sub_dag();
-  out->set_index(row.index);
-  out->set_leader(row.leader.ToBytes());
-  out->set_leader_round(row.leader_round);
-  if (auto it = commit_times_.find(row.index); it != commit_times_.end()) {
+  out->set_index(row.index());
+  out->set_leader(row.leader());
+  out->set_leader_round(row.leader_round());
+  if (auto it = commit_times_.find(row.index()); it != commit_times_.end()) {
     out->set_committed_at_unix_us(ToUnixUs(it->second));
   }
-  size_t k = 0;
-  for (const CertInfo& c : row.certificates) {
+  const std::string& prefix = request.transaction_prefix();
+  for (const wire::ExecutedCertificate& c : row.certificates()) {
     client::CommittedCertificate* cert = out->add_certificates();
-    cert->set_digest(c.digest.ToBytes());
-    cert->set_author(c.author);
-    cert->set_round(c.round);
-    for (const BatchRef& ref : c.payload) {
+    cert->set_digest(c.digest());
+    cert->set_author(c.author());
+    cert->set_round(c.round());
+    for (const wire::ExecutedBatch& eb : c.batches()) {
       client::CommittedBatch* b = cert->add_batches();
-      b->set_digest(ref.digest.ToBytes());
-      b->set_worker_id(ref.worker_id);
-      if (auto it = own_batches_.find(ref.digest); it != own_batches_.end()) {
-        b->set_created_at_unix_us(ToUnixUs(it->second));
-      }
-      const bool gone = unavailable[k];
-      const BatchFetcher::Batch& bytes = batches[k++];
-      if (gone) {
-        b->set_unavailable(true);
-        continue;
+      b->set_digest(eb.digest());
+      b->set_worker_id(eb.worker_id());
+      auto digest = Digest::FromBytes(eb.digest());
+      if (digest.ok()) {
+        if (auto it = own_batches_.find(*digest); it != own_batches_.end()) {
+          b->set_created_at_unix_us(ToUnixUs(it->second));
+        }
       }
       if (request.detail() == client::NO_TRANSACTIONS) {
-        b->set_transaction_count(BatchCount(*bytes));
+        b->set_transaction_count(BatchCount(eb.batch()));
         continue;
       }
-      auto txs = DecodeBatch(*bytes, bytes->size(), bytes->size());
-      CHECK(txs.ok()) << "a batch whose digest matched does not decode: " << txs.status();
+      auto txs = DecodeBatch(eb.batch(), eb.batch().size(), eb.batch().size());
+      if (!txs.ok()) {
+        return absl::DataLossError(absl::StrCat("executed sub-DAG ", row.index(), ": a batch does not decode"));
+      }
       b->set_transaction_count(txs->size());
-      const std::string& prefix = request.transaction_prefix();
       for (std::string_view tx : *txs) {
         if (request.detail() == client::PREFIXED_TRANSACTIONS &&
             (tx.size() < prefix.size() || std::memcmp(tx.data(), prefix.data(), prefix.size()) != 0)) {
@@ -365,7 +283,7 @@ void OutputServer::Heartbeat() {
   for (auto& [identity, sub] : subscribers_) {
     if (sub.blocked || now - sub.last_sent_us < options_.heartbeat_interval_us) continue;
     client::OutputMessage m;
-    m.mutable_heartbeat()->set_next_index(next_commit_index_);
+    m.mutable_heartbeat()->set_next_index(next_index_);
     auto ok = SendTo(identity, m);
     if (!ok.ok()) {
       gone.push_back(identity);

@@ -5,7 +5,7 @@
 //
 // A file that is not there (the worker runs elsewhere, or has not started
 // yet) or cannot be read is tried again at most once per reopen_interval_us;
-// meanwhile Get returns nullopt and the BatchFetcher asks the worker over
+// meanwhile Get returns nullopt and the executor asks the worker over
 // the network, as it does for batches the file does not hold.
 //
 // Single-threaded: the primary's event loop.

@@ -49,6 +49,11 @@ class Checkers {
   void Finish(TimeUs heal_us, TimeUs end_us, TimeUs liveness_bound_us);
 
   const std::vector<Violation>& violations() const { return violations_; }
+  // For checkers kept in their own files (sim/output_checker.h).
+  void AddViolation(std::string checker, TimeUs at_us, std::string evidence) {
+    Violate(std::move(checker), at_us, std::move(evidence));
+  }
+  const absl::flat_hash_set<uint64_t>& accepted_tx() const { return accepted_tx_; }
   uint64_t committed_sub_dags() const { return sequence_.size(); }
   uint64_t committed_certificates() const { return committed_certificates_; }
   uint64_t committed_transactions() const { return committed_tx_.size(); }

@@ -97,6 +97,20 @@ void Cluster::Boot(AuthorityIndex a) {
   hooks.on_own_batch = [this, a](const Digest& d, TimeUs t) {
     if (observers_.on_own_batch) observers_.on_own_batch(a, d, t);
   };
+  hooks.on_executed = [this, a](const ExecutedRow& row) {
+    TraceHash& t = scheduler_.trace();
+    t.Mix(0xE7EC ^ a);
+    t.Mix(row.index);
+    if (observers_.on_executed) observers_.on_executed(a, row);
+  };
+  // As the node's executor reads its workers' store files on its machine:
+  // the worker's store outlives the worker's crashes.
+  hooks.local_batch_read = [this, a](WorkerId w, const Digest& d) -> std::optional<std::string> {
+    if (w >= nodes_[a].stores.size() - 1) return std::nullopt;
+    auto got = nodes_[a].stores[w + 1]->GetBatch(d);
+    if (!got.ok()) return std::nullopt;
+    return *std::move(got);
+  };
   Env env = MakeEnv(a, 0);
   n.primary = std::make_unique<Primary>(env, committee_, options_.params, a, n.key, options_.scheme,
                                         std::move(hooks), byz, options_.consensus);

@@ -56,6 +56,7 @@ class Cluster {
     std::function<void(AuthorityIndex, WorkerId, const BatchAccepted&)> on_batch_accepted;
     std::function<void(AuthorityIndex, WorkerId, const BatchAccepted&)> on_batch_sealed;
     std::function<void(AuthorityIndex, const Digest&, TimeUs)> on_own_batch;
+    std::function<void(AuthorityIndex, const ExecutedRow&)> on_executed;
   };
 
   Cluster(ClusterOptions options, StoreFactory store_factory, Observers observers);

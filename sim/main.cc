@@ -51,8 +51,9 @@ ABSL_FLAG(int, max_batch_delay_ms, 100, "... or after this delay.");
 ABSL_FLAG(int, max_header_delay_ms, 100, "Propose a header at latest after this delay.");
 ABSL_FLAG(int, gc_depth, 50, "Rounds kept below the last committed round.");
 ABSL_FLAG(int, committed_output_retention, -1,
-          "Committed sub-DAGs each node keeps in its store (0: all). Default: all, or the last 4 "
-          "for committees over 20 authorities (every node keeps every certificate of each sub-DAG).");
+          "Executed sub-DAGs (client output) each node keeps (parameters.committed_output_retention). "
+          "Default: the parameter's default, or the last 4 for committees over 20 authorities (n nodes "
+          "each keep every batch of every sub-DAG).");
 ABSL_FLAG(int, crash_restarts, 0, "K random crash/restart events on up to f authorities.");
 ABSL_FLAG(std::string, partition, "",
           "start_s:end_s:a,b,... cuts the listed authorities off from the rest between the two times.");
@@ -186,10 +187,12 @@ absl::Status ApplyFlags(const CommandLine& cl, bool all, SimulationOptions* o) {
   if (want("max_batch_delay_ms")) c.params.max_batch_delay_us = absl::GetFlag(FLAGS_max_batch_delay_ms) * kMillisecondUs;
   if (want("max_header_delay_ms")) c.params.max_header_delay_us = absl::GetFlag(FLAGS_max_header_delay_ms) * kMillisecondUs;
   if (want("gc_depth")) c.params.gc_depth = absl::GetFlag(FLAGS_gc_depth);
-  if (absl::GetFlag(FLAGS_committed_output_retention) >= 0) {
+  if (absl::GetFlag(FLAGS_committed_output_retention) > 0) {
     c.params.committed_output_retention = absl::GetFlag(FLAGS_committed_output_retention);
-  } else if (c.nodes > 20 && c.params.committed_output_retention == 0) {
+  } else if (c.nodes > 20 && absl::GetFlag(FLAGS_committed_output_retention) < 0) {
+    // n stores of n-fold output: large committees keep little of it.
     c.params.committed_output_retention = 4;
+    c.params.state_sync_retention = 2 * c.params.gc_depth + 2;
   }
   if (want("loss")) c.network.packet_loss_probability = absl::GetFlag(FLAGS_loss);
   if (want("duplication")) c.network.packet_duplication_probability = absl::GetFlag(FLAGS_duplication);

@@ -14,6 +14,7 @@
 #include "core/store/memory_store.h"
 #include "glog/logging.h"
 #include "sim/dag_export.h"
+#include "sim/output_checker.h"
 #include "sim/sqlite_factory.h"
 #include "sim/swarm.h"
 
@@ -440,6 +441,7 @@ SimulationResult RunSimulation(const SimulationOptions& unresolved) {
   result.nodes = options.cluster.nodes;
 
   std::unique_ptr<Checkers> checkers;
+  std::unique_ptr<OutputChecker> output_checker;
   std::unique_ptr<Load> load;
   std::unique_ptr<DagExport> dag_export;
   if (!options.export_dag_path.empty()) dag_export = std::make_unique<DagExport>();
@@ -462,6 +464,7 @@ SimulationResult RunSimulation(const SimulationOptions& unresolved) {
       }
     }
     checkers->OnCommit(a, sub, now);
+    output_checker->OnCommit(a, sub, now);
     if (dag_export && a == 0) dag_export->OnCommit(sub);
     if (checkers->failed()) cluster_ptr->scheduler().RequestStop();
   };
@@ -473,6 +476,10 @@ SimulationResult RunSimulation(const SimulationOptions& unresolved) {
   obs.on_batch_sealed = [&](AuthorityIndex a, WorkerId w, const BatchAccepted& b) {
     batch_created_us.emplace(b.digest, b.created_at_us);
     load->OnSealed(a, w, b);
+  };
+  obs.on_executed = [&](AuthorityIndex a, const ExecutedRow& row) {
+    output_checker->OnExecuted(a, row, cluster_ptr->scheduler().NowUs());
+    if (checkers->failed()) cluster_ptr->scheduler().RequestStop();
   };
   obs.on_batch_accepted = [&](AuthorityIndex a, WorkerId w, const BatchAccepted& b) { load->OnAccepted(a, w, b); };
 
@@ -490,6 +497,8 @@ SimulationResult RunSimulation(const SimulationOptions& unresolved) {
   }
   result.outside_model = byz_stake >= cluster.committee().ValidityThreshold();
   checkers = std::make_unique<Checkers>(&cluster.committee(), byz);
+  output_checker = std::make_unique<OutputChecker>(checkers.get(), byz,
+                                                   options.cluster.params.committed_output_retention);
   load = std::make_unique<Load>(&cluster, checkers.get(), options);
   if (dag_export) dag_export->SetMeta(cluster.committee(), options.cluster.params);
 
@@ -531,6 +540,11 @@ SimulationResult RunSimulation(const SimulationOptions& unresolved) {
   cluster.scheduler().RunUntil(options.duration_us);
   const TimeUs end_us = cluster.scheduler().NowUs();
   if (!checkers->failed()) checkers->Finish(result.heal_us, end_us, options.liveness_bound_us);
+  // What a client reads from index 0 at every authority, after all the run's
+  // crashes and restarts.
+  for (AuthorityIndex a = 0; a < cluster.committee().size() && !checkers->failed(); ++a) {
+    output_checker->FinishAuthority(a, cluster.primary_store(a), cluster.IsUp(a), checkers->accepted_tx(), end_us);
+  }
 
   result.sim_time_s = end_us / 1e6;
   result.events = cluster.scheduler().events_executed();

@@ -4,14 +4,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <limits>
-#include <chrono>
 #include <thread>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
@@ -53,6 +55,12 @@ enum StatementId : int {
   kGetNextCommitIndex,
   kCommittedFrom,
   kPruneCommitted,
+  kGetLastExecuted,
+  kInsertExecuted,
+  kSetLastExecuted,
+  kExecutedFrom,
+  kExecutedSizes,
+  kPruneExecuted,
   kPruneCertificates,
   kPruneOwnHeaders,
   kPruneVotes,
@@ -64,6 +72,9 @@ enum StatementId : int {
   kCountOwnHeaders,
   kCountVotes,
   kCountCommitted,
+  kCountExecuted,
+  kFreelistCount,
+  kPageCount,
   kStatementCount,
 };
 
@@ -103,6 +114,13 @@ constexpr const char* kSql[] = {
     "SELECT next_commit_index FROM consensus_state WHERE id = 0",
     "SELECT idx, sub_dag FROM committed WHERE idx >= ?1 ORDER BY idx LIMIT ?2",
     "DELETE FROM committed WHERE idx < ?1",
+    "SELECT value FROM meta WHERE key = 'last_executed_index'",
+    "INSERT INTO executed(idx, size, row) VALUES(?1, ?2, ?3)",
+    "INSERT OR REPLACE INTO meta(key, value) VALUES('last_executed_index', ?1)",
+    "SELECT idx, row FROM executed WHERE idx >= ?1 ORDER BY idx LIMIT ?2",
+    // `size` is read instead of length(row) so the blobs stay on disk.
+    "SELECT idx, size FROM executed ORDER BY idx",
+    "DELETE FROM executed WHERE idx < ?1",
     "DELETE FROM certificates WHERE round < ?1",
     "DELETE FROM own_headers WHERE round < ?1",
     "DELETE FROM votes WHERE round < ?1",
@@ -114,6 +132,11 @@ constexpr const char* kSql[] = {
     "SELECT count(*) FROM own_headers",
     "SELECT count(*) FROM votes",
     "SELECT count(*) FROM committed",
+    "SELECT count(*) FROM executed",
+    // Both read the file header when stepped, so the cached statements stay
+    // current.
+    "PRAGMA freelist_count",
+    "PRAGMA page_count",
 };
 static_assert(sizeof(kSql) / sizeof(kSql[0]) == kStatementCount, "one SQL text per StatementId");
 
@@ -122,13 +145,16 @@ constexpr std::pair<const char*, StatementId> kCountedTables[] = {
     {"batches", kCountBatches},         {"payload", kCountPayload},
     {"own_payload", kCountOwnPayload},  {"certificates", kCountCertificates},
     {"own_headers", kCountOwnHeaders},  {"votes", kCountVotes},
-    {"committed", kCountCommitted},
+    {"committed", kCountCommitted},     {"executed", kCountExecuted},
 };
 
-// Version 2 (version 1 had no own_payload table and allowed two certificates
-// per (round, author)). Column order puts small columns before blobs: SQLite
-// reads a row front to back, so a prune that tests `round` never touches a
-// batch's overflow pages. `round` indexes make every prune a range delete.
+// The schema of version 2 (version 1 had no own_payload table and allowed two
+// certificates per (round, author)); kUpgradeSql takes it to kSchemaVersion.
+// A new file goes through the same upgrades as an old one, so every test
+// exercises them. Column order puts small columns before blobs: SQLite reads
+// a row front to back, so a prune that tests `round` never touches a batch's
+// overflow pages. `round` indexes make every prune a range delete.
+constexpr int64_t kOldestUpgradableVersion = 2;
 constexpr char kSchemaSql[] = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE batches(digest BLOB PRIMARY KEY, round INTEGER NOT NULL, bytes BLOB NOT NULL);
@@ -155,6 +181,32 @@ CREATE TABLE consensus_state(id INTEGER PRIMARY KEY CHECK (id = 0),
                              next_commit_index INTEGER NOT NULL, state BLOB);
 INSERT INTO consensus_state(id, next_commit_index, state) VALUES(0, 0, NULL);
 )sql";
+
+// kUpgradeSql[i] takes a file from version kOldestUpgradableVersion + i to
+// the next one, inside the transaction that checks the version.
+constexpr const char* kUpgradeSql[] = {
+    // 2 -> 3: the executor's output. The highest index appended is kept in
+    // meta ('last_executed_index', absent until the first append), not as
+    // max(idx), because PruneExecutedBelow may empty the table; the last
+    // rather than the next index so that INT64_MAX itself is storable.
+    R"sql(
+CREATE TABLE executed(idx INTEGER PRIMARY KEY, size INTEGER NOT NULL, row BLOB NOT NULL);
+)sql",
+};
+static_assert(kOldestUpgradableVersion +
+                      static_cast<int64_t>(sizeof(kUpgradeSql) / sizeof(kUpgradeSql[0])) ==
+                  SqliteStore::kSchemaVersion,
+              "one upgrade per schema version after the oldest upgradable one");
+
+// Free pages are given back once they are both this share of the file and
+// this many bytes: below that they are cheaper to reuse than to move live
+// pages over them (the worker's garbage collection frees about 1/gc_depth of
+// its store per round, which later batches fill again).
+constexpr int64_t kReclaimFreePercentMin = 10;
+constexpr int64_t kReclaimFreeBytesMin = int64_t{1} << 20;
+// Steps the destructor may run, so a close gives back most of what the
+// prunes had not yet without making a restart wait long.
+constexpr int kReclaimStepsAtClose = 16;
 
 bool IsValidSynchronous(const std::string& value) {
   return value == "FULL" || value == "NORMAL" || value == "OFF";
@@ -296,16 +348,29 @@ absl::Status EnableWal(sqlite3* db, const std::string& path) {
                    "\"); is the directory writable and on a local file system?"));
 }
 
+// Runs the upgrades from `version` to kSchemaVersion and records the new
+// version; the caller's transaction makes it all or nothing.
+absl::Status UpgradeSchema(sqlite3* db, const std::string& path, int64_t version) {
+  for (int64_t v = version; v < SqliteStore::kSchemaVersion; ++v) {
+    absl::Status status = ExecScript(db, path, kUpgradeSql[v - kOldestUpgradableVersion],
+                                     absl::StrCat("Open: upgrade schema from version ", v));
+    if (!status.ok()) return status;
+  }
+  const std::string set_version =
+      absl::StrCat("INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ",
+                   SqliteStore::kSchemaVersion, ")");
+  return ExecScript(db, path, set_version.c_str(), "Open: write schema version");
+}
+
 absl::Status CreateSchema(sqlite3* db, const std::string& path) {
   absl::Status status = ExecScript(db, path, kSchemaSql, "Open: create schema");
   if (!status.ok()) return status;
-  const std::string insert_version =
-      absl::StrCat("INSERT INTO meta(key, value) VALUES('schema_version', ",
-                   SqliteStore::kSchemaVersion, ")");
-  return ExecScript(db, path, insert_version.c_str(), "Open: write schema version");
+  return UpgradeSchema(db, path, kOldestUpgradableVersion);
 }
 
-absl::Status CheckSchemaVersion(sqlite3* db, const std::string& path) {
+// Accepts kSchemaVersion, upgrades an older version this build knows, and
+// refuses anything else.
+absl::Status CheckOrUpgradeSchema(sqlite3* db, const std::string& path) {
   absl::StatusOr<std::vector<std::string>> has_meta = QueryText(
       db, path, "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
       "Open: read schema");
@@ -320,10 +385,20 @@ absl::Status CheckSchemaVersion(sqlite3* db, const std::string& path) {
   if (!version.ok()) return version.status();
   const std::string expected = absl::StrCat(SqliteStore::kSchemaVersion);
   if (version->size() == 1 && (*version)[0] == expected) return absl::OkStatus();
-  return absl::FailedPreconditionError(
-      absl::StrCat("sqlite store ", path, ": Open: schema version ",
-                   version->empty() ? "(missing)" : (*version)[0], ", this build expects ",
-                   expected));
+  for (int64_t old = kOldestUpgradableVersion; old < SqliteStore::kSchemaVersion; ++old) {
+    if (version->size() != 1 || (*version)[0] != absl::StrCat(old)) continue;
+    absl::Status status = UpgradeSchema(db, path, old);
+    if (status.ok()) {
+      LOG(INFO) << "sqlite store " << path << ": upgraded schema version " << old << " to "
+                << SqliteStore::kSchemaVersion;
+    }
+    return status;
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "sqlite store ", path, ": Open: schema version ",
+      version->empty() ? "(missing)" : (*version)[0], ", this build expects ", expected,
+      " (and upgrades versions ", kOldestUpgradableVersion, " to ", SqliteStore::kSchemaVersion - 1,
+      ")"));
 }
 
 // Creates the schema in an empty database or checks the version of an
@@ -339,7 +414,7 @@ absl::Status EnsureSchema(sqlite3* db, const std::string& path) {
   } else if (objects->size() == 1 && (*objects)[0] == "0") {
     status = CreateSchema(db, path);
   } else {
-    status = CheckSchemaVersion(db, path);
+    status = CheckOrUpgradeSchema(db, path);
   }
   if (status.ok()) return ExecScript(db, path, "COMMIT", "Open: commit schema");
   if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -375,9 +450,14 @@ absl::Status Configure(sqlite3* db, const std::string& path, const SqliteOptions
     if (!status.ok()) return status;
   }
   if (!existed) {
-    // Only takes effect before the first table exists, and must precede WAL.
-    const std::string page_size = absl::StrCat("PRAGMA page_size=", options.page_size_bytes);
-    absl::Status status = ExecScript(db, path, page_size.c_str(), "Open: set page size");
+    // Both only take effect before the first table exists, and must precede
+    // WAL. Incremental auto-vacuum keeps the bookkeeping (pointer-map pages)
+    // that lets ReclaimFreePages cut free pages off the end of the file. Not
+    // in memory: there the bookkeeping slows the simulator's writes (up to
+    // ~15% for multi-page rows) and nothing is returned to anyone.
+    std::string pragmas = absl::StrCat("PRAGMA page_size=", options.page_size_bytes, ";");
+    if (!in_memory) absl::StrAppend(&pragmas, "PRAGMA auto_vacuum=INCREMENTAL;");
+    absl::Status status = ExecScript(db, path, pragmas.c_str(), "Open: set page size");
     if (!status.ok()) return status;
   }
   if (!in_memory) {
@@ -388,6 +468,11 @@ absl::Status Configure(sqlite3* db, const std::string& path, const SqliteOptions
   std::string pragmas = absl::StrCat("PRAGMA synchronous=", options.synchronous, ";");
   if (options.max_page_count > 0) {
     absl::StrAppend(&pragmas, "PRAGMA max_page_count=", options.max_page_count, ";");
+  }
+  if (!in_memory) {
+    // SQLite reuses the -wal file from its start when the log starts over
+    // and would otherwise keep it at its largest size ever.
+    absl::StrAppend(&pragmas, "PRAGMA journal_size_limit=", SqliteStore::kWalSizeLimitBytes, ";");
   }
   absl::Status status = ExecScript(db, path, pragmas.c_str(), "Open: set pragmas");
   if (!status.ok()) return status;
@@ -444,7 +529,9 @@ class Binder {
 // Runs PASSIVE checkpoints on its own thread and connection when the
 // store's WAL hook asks for one. PASSIVE never waits for the writer or
 // readers: it copies what it can, and the writer restarts the log from its
-// start once a checkpoint has copied all of it.
+// start once a checkpoint has copied all of it (and cuts the file back to
+// journal_size_limit then). When the writer is quiet, the thread also
+// truncates the -wal file to 0 bytes (TruncateLog).
 class Checkpointer {
  public:
   static absl::StatusOr<std::unique_ptr<Checkpointer>> Start(const std::string& path,
@@ -480,6 +567,7 @@ class Checkpointer {
   // The store's WAL hook: runs on the committing thread after each commit.
   static int OnCommit(void* arg, sqlite3* db, const char* name, int frames) {
     auto* self = static_cast<Checkpointer*>(arg);
+    self->commits_.fetch_add(1, std::memory_order_relaxed);
     if (frames >= self->inline_frames_) {
       self->CheckpointInline(db, name);
       absl::MutexLock lock(&self->mu_);
@@ -504,30 +592,50 @@ class Checkpointer {
         frames_(options.checkpoint_frames),
         inline_frames_(options.checkpoint_inline_frames),
         busy_timeout_ms_(options.busy_timeout_ms),
+        idle_ms_(options.checkpoint_idle_ms),
         thread_([this] { Run(); }) {}
 
   static constexpr int kPauseMs = 10;
 
   void Run() {
+    // commits_ when the thread last woke, and when it last emptied the log
+    // (never yet: Open may have written the schema).
+    uint64_t commits_seen = commits_.load(std::memory_order_relaxed);
+    uint64_t commits_at_truncate = commits_seen - 1;
     while (true) {
+      bool requested;
       {
         absl::MutexLock lock(&mu_);
         running_ = false;
-        mu_.Await(absl::Condition(
-            +[](Checkpointer* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) {
-              return c->requested_ || c->stop_;
-            },
-            this));
+        requested = mu_.AwaitWithTimeout(
+            absl::Condition(
+                +[](Checkpointer* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) {
+                  return c->requested_ || c->stop_;
+                },
+                this),
+            absl::Milliseconds(idle_ms_));
         if (stop_) return;
         requested_ = false;
         running_ = true;
       }
+      const uint64_t commits = commits_.load(std::memory_order_relaxed);
+      const bool quiet = commits == commits_seen;
+      commits_seen = commits;
+      // Woken by the timer: act only if a whole period passed without a
+      // commit and something was written since the log was last emptied.
+      if (!requested && (!quiet || commits == commits_at_truncate)) continue;
       int log_frames = 0, copied_frames = 0;
       const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                                &log_frames, &copied_frames);
       // BUSY: the inline checkpoint is running; the next commit asks again.
       LOG_IF(WARNING, rc != SQLITE_OK && rc != SQLITE_BUSY)
           << SqliteStatus(db_, path_, rc, "background checkpoint");
+      // Everything is in the database file and nothing was committed since
+      // the checkpoint began: emptying the log now costs the writer nothing.
+      if (rc == SQLITE_OK && copied_frames == log_frames &&
+          commits_.load(std::memory_order_relaxed) == commits && TruncateLog()) {
+        commits_at_truncate = commits;
+      }
       absl::MutexLock lock(&mu_);
       if (rc == SQLITE_OK && log_frames > 0 && copied_frames == log_frames) {
         complete_at_frames_ = log_frames;
@@ -536,6 +644,23 @@ class Checkpointer {
       // back to back while the writer keeps the log growing.
       mu_.AwaitWithTimeout(absl::Condition(&stop_), absl::Milliseconds(kPauseMs));
     }
+  }
+
+  // Truncates the -wal file to 0 bytes if no connection is writing or
+  // reading an old snapshot; true if it did. With the busy handler off a
+  // TRUNCATE checkpoint never waits: if the writer lock or a reader is held
+  // it backs off like PASSIVE and returns BUSY. If a commit slipped in after
+  // the caller's check, it copies that commit's few frames (and syncs) while
+  // holding the writer lock, which the writer then waits for; that is the
+  // worst case, and only when the writer has just been idle.
+  bool TruncateLog() {
+    sqlite3_busy_handler(db_, nullptr, nullptr);
+    const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+                                             nullptr);
+    sqlite3_busy_timeout(db_, busy_timeout_ms_);
+    LOG_IF(WARNING, rc != SQLITE_OK && rc != SQLITE_BUSY)
+        << SqliteStatus(db_, path_, rc, "background log truncation");
+    return rc == SQLITE_OK;
   }
 
   // The thread fell far behind, or the writer outruns its checkpoints:
@@ -558,6 +683,10 @@ class Checkpointer {
   const int frames_;
   const int inline_frames_;
   const int busy_timeout_ms_;
+  const int idle_ms_;
+  // Commits seen by OnCommit; the thread compares snapshots to tell a quiet
+  // writer. Relaxed: a stale value only delays or skips one truncation.
+  std::atomic<uint64_t> commits_{0};
   absl::Mutex mu_;
   bool requested_ ABSL_GUARDED_BY(mu_) = false;
   bool running_ ABSL_GUARDED_BY(mu_) = false;
@@ -576,12 +705,28 @@ using sqlite_store_internal::Binder;
 
 void NoParameters(Binder&) {}
 
-// Rounds are stored as SQLite's signed 64-bit integers.
-absl::Status CheckStorable(const std::string& path, Round round, absl::string_view op) {
-  if (round <= static_cast<uint64_t>(kInt64Max)) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat("sqlite store ", path, ": ", op, ": round ",
-                                                 round, " exceeds the storable maximum ",
+// Rounds and indexes are stored as SQLite's signed 64-bit integers.
+absl::Status CheckStorable(const std::string& path, uint64_t value, absl::string_view op,
+                           absl::string_view what = "round") {
+  if (value <= static_cast<uint64_t>(kInt64Max)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("sqlite store ", path, ": ", op, ": ", what, " ",
+                                                 value, " exceeds the storable maximum ",
                                                  kInt64Max));
+}
+
+// Whether `free_pages` of `total_pages` are worth giving back now.
+bool ReclaimIsWorthIt(int64_t free_pages, int64_t total_pages, int64_t page_size_bytes) {
+  return free_pages * 100 >= total_pages * kReclaimFreePercentMin &&
+         free_pages * page_size_bytes >= kReclaimFreeBytesMin;
+}
+
+// Bytes of the file at `path`, 0 if there is none.
+absl::StatusOr<uint64_t> SizeOfFile(const std::string& path, absl::string_view op) {
+  struct stat info;
+  if (stat(path.c_str(), &info) == 0) return static_cast<uint64_t>(info.st_size);
+  if (errno == ENOENT) return uint64_t{0};
+  return absl::Status(CantOpenCode(errno), absl::StrCat("sqlite store ", path, ": ", op,
+                                                        ": cannot stat: ", std::strerror(errno)));
 }
 
 }  // namespace
@@ -608,6 +753,11 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
         "checkpoint_inline_frames, got ", options.checkpoint_frames, " and ",
         options.checkpoint_inline_frames));
   }
+  if (options.background_checkpoint && options.checkpoint_idle_ms <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "sqlite store ", path, ": SqliteOptions.checkpoint_idle_ms must be > 0, got ",
+        options.checkpoint_idle_ms));
+  }
   const bool in_memory = path == ":memory:";
   bool existed = false;
   if (!in_memory) {
@@ -633,6 +783,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
   }
   absl::Status status = Configure(db, path, options, in_memory, existed);
   if (status.ok()) status = store->PrepareStatements();
+  if (status.ok()) status = store->PrepareReclaim();
   if (!status.ok()) return status;
   if (options.background_checkpoint && !in_memory) {
     auto checkpointer = sqlite_store_internal::Checkpointer::Start(path, options);
@@ -642,22 +793,111 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
     sqlite3_wal_hook(db, &sqlite_store_internal::Checkpointer::OnCommit,
                      store->checkpointer_.get());
   }
+  store->open_ = true;
   return store;
 }
 
 SqliteStore::SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
 
 SqliteStore::~SqliteStore() {
+  // First, so that its thread and connection do not race the final
+  // checkpoint below.
   if (checkpointer_ != nullptr) {
     sqlite3_wal_hook(db_, nullptr, nullptr);
     checkpointer_.reset();
   }
+  if (transaction_depth_ > 0) {
+    LOG(ERROR) << "sqlite store " << path_ << ": closed in a transaction";
+  } else if (open_ && path_ != ":memory:") {
+    FoldBackForClose();
+  }
   for (sqlite3_stmt* stmt : statements_) sqlite3_finalize(stmt);
-  if (transaction_depth_ > 0) LOG(ERROR) << "sqlite store " << path_ << ": closed in a transaction";
+  sqlite3_finalize(reclaim_step_);
   // With every statement finalized close cannot be busy; in WAL mode the last
   // connection's close checkpoints and removes the -wal file.
   const int rc = sqlite3_close(db_);
   if (rc != SQLITE_OK) LOG(ERROR) << SqliteStatus(db_, path_, rc, "close");
+}
+
+void SqliteStore::FoldBackForClose() {
+  ReclaimFreePages(kReclaimStepsAtClose);
+  // close() removes the -wal file only if no other connection (another
+  // process's SqliteBatchReader) has the database open; this leaves it empty
+  // either way. TRUNCATE waits (busy_timeout) for readers on an old snapshot.
+  const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+                                           nullptr);
+  LOG_IF(WARNING, rc != SQLITE_OK) << SqliteStatus(db_, path_, rc, "checkpoint at close");
+}
+
+absl::Status SqliteStore::PrepareReclaim() {
+  absl::StatusOr<std::vector<std::string>> mode =
+      QueryText(db_, path_, "PRAGMA auto_vacuum", "Open: read auto_vacuum");
+  if (!mode.ok()) return mode.status();
+  absl::StatusOr<std::vector<std::string>> page_size =
+      QueryText(db_, path_, "PRAGMA page_size", "Open: read page size");
+  if (!page_size.ok()) return page_size.status();
+  if (page_size->size() != 1 || !absl::SimpleAtoi((*page_size)[0], &page_size_bytes_) ||
+      !IsValidPageSize(static_cast<int>(page_size_bytes_))) {
+    return absl::DataLossError(
+        absl::StrCat("sqlite store ", path_, ": Open: unreadable page size"));
+  }
+  // 2 is INCREMENTAL. NONE cannot shrink without a VACUUM (see the header);
+  // FULL (not ours) shrinks by itself at every commit.
+  if (mode->size() != 1 || (*mode)[0] != "2") {
+    LOG_IF(INFO, path_ != ":memory:")
+        << "sqlite store " << path_ << ": created without incremental auto-vacuum, so the "
+        << "file will not shrink when rows are pruned; to enable it, stop the node and run: "
+        << "sqlite3 " << path_ << " 'PRAGMA auto_vacuum=INCREMENTAL; VACUUM;'";
+    return absl::OkStatus();
+  }
+  const int64_t step_pages =
+      std::max<int64_t>(1, std::min(kReclaimStepPagesMax, kReclaimStepBytesMax / page_size_bytes_));
+  const std::string sql = absl::StrCat("PRAGMA incremental_vacuum(", step_pages, ")");
+  const int rc = sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT,
+                                    &reclaim_step_, nullptr);
+  if (rc != SQLITE_OK) return Error(rc, absl::StrCat("Open: prepare \"", sql, "\""));
+  // The last run may have ended (crashed) before it gave everything back.
+  reclaim_pending_ = true;
+  return absl::OkStatus();
+}
+
+void SqliteStore::AfterPrune(int64_t changes_before) {
+  if (sqlite3_total_changes64(db_) != changes_before) reclaim_pending_ = true;
+  // Inside a transaction the pages are not free until it commits (and may
+  // never be): the step waits for the outermost level's end (Atomically).
+  if (transaction_depth_ == 0) {
+    ReclaimFreePages(1);
+  } else {
+    pruned_in_transaction_ = true;
+  }
+}
+
+void SqliteStore::ReclaimFreePages(int steps_max) {
+  if (reclaim_step_ == nullptr) return;
+  for (int step = 0; step < steps_max && reclaim_pending_; ++step) {
+    absl::StatusOr<std::optional<int64_t>> free_pages =
+        QueryInt(kFreelistCount, "reclaim free pages", NoParameters);
+    absl::StatusOr<std::optional<int64_t>> total_pages =
+        free_pages.ok() ? QueryInt(kPageCount, "reclaim free pages", NoParameters)
+                        : free_pages;
+    if (!total_pages.ok()) {
+      LOG(WARNING) << total_pages.status();
+      return;  // still pending: the next prune tries again
+    }
+    if (!ReclaimIsWorthIt(free_pages->value_or(0), total_pages->value_or(0), page_size_bytes_)) {
+      reclaim_pending_ = false;
+      return;
+    }
+    // The pragma yields a row per page it frees and commits when done.
+    ScopedReset reset(reclaim_step_);
+    int rc;
+    while ((rc = sqlite3_step(reclaim_step_)) == SQLITE_ROW) {
+    }
+    if (rc != SQLITE_DONE) {
+      LOG(WARNING) << Error(rc, "reclaim free pages");
+      return;
+    }
+  }
 }
 
 absl::Status SqliteStore::PrepareStatements() {
@@ -734,6 +974,11 @@ absl::Status SqliteStore::Atomically(absl::string_view op,
   if (status.ok()) status = Exec(outermost ? kCommit : kRelease, op, NoParameters);
   if (!status.ok()) RollBackLevel(op);
   --transaction_depth_;
+  // A prune inside the body left its reclaim step for now (AfterPrune).
+  if (outermost && pruned_in_transaction_) {
+    pruned_in_transaction_ = false;
+    ReclaimFreePages(1);
+  }
   return status;
 }
 
@@ -762,7 +1007,11 @@ absl::StatusOr<std::optional<std::string>> SqliteStore::GetBatch(const Digest& d
 }
 
 absl::Status SqliteStore::PruneBatchesBelow(Round round) {
-  return Exec(kPruneBatches, "PruneBatchesBelow", [&](Binder& b) { b.Bound(round); });
+  const int64_t changes_before = sqlite3_total_changes64(db_);
+  absl::Status status =
+      Exec(kPruneBatches, "PruneBatchesBelow", [&](Binder& b) { b.Bound(round); });
+  if (status.ok()) AfterPrune(changes_before);
+  return status;
 }
 
 absl::Status SqliteStore::PutPayload(const Digest& digest, WorkerId worker, Round round) {
@@ -944,18 +1193,109 @@ absl::StatusOr<std::vector<CommittedSubDagRow>> SqliteStore::CommittedFrom(uint6
 }
 
 absl::Status SqliteStore::PruneCommittedBelow(uint64_t index) {
-  return Exec(kPruneCommitted, "PruneCommittedBelow", [&](Binder& b) { b.Bound(index); });
+  const int64_t changes_before = sqlite3_total_changes64(db_);
+  absl::Status status =
+      Exec(kPruneCommitted, "PruneCommittedBelow", [&](Binder& b) { b.Bound(index); });
+  if (status.ok()) AfterPrune(changes_before);
+  return status;
+}
+
+absl::Status SqliteStore::AppendExecuted(uint64_t index, std::shared_ptr<const std::string> row) {
+  constexpr absl::string_view kOp = "AppendExecuted";
+  if (row == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("sqlite store ", path_, ": ", kOp, ": no row"));
+  }
+  absl::Status storable = CheckStorable(path_, index, kOp, "index");
+  if (!storable.ok()) return storable;
+  return Atomically(kOp, [&]() -> absl::Status {
+    absl::StatusOr<std::optional<int64_t>> last = QueryInt(kGetLastExecuted, kOp, NoParameters);
+    if (!last.ok()) return last.status();
+    // Before the first append any index goes; after it, only the next one.
+    if (last->has_value() && index != static_cast<uint64_t>(**last) + 1) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "executed output: appending index ", index, " but the next index is ",
+          static_cast<uint64_t>(**last) + 1));
+    }
+    absl::Status status = Exec(kInsertExecuted, kOp, [&](Binder& b) {
+      b.Int(static_cast<int64_t>(index)).Int(static_cast<int64_t>(row->size())).Blob(*row);
+    });
+    if (!status.ok()) return status;
+    return Exec(kSetLastExecuted, kOp,
+                [&](Binder& b) { b.Int(static_cast<int64_t>(index)); });
+  });
+}
+
+absl::StatusOr<uint64_t> SqliteStore::NextExecutedIndex() {
+  absl::StatusOr<std::optional<int64_t>> last =
+      QueryInt(kGetLastExecuted, "NextExecutedIndex", NoParameters);
+  if (!last.ok()) return last.status();
+  if (!last->has_value()) return uint64_t{0};
+  if (**last < 0) {
+    return absl::DataLossError(absl::StrCat("sqlite store ", path_,
+                                            ": NextExecutedIndex: last_executed_index is ",
+                                            **last));
+  }
+  return static_cast<uint64_t>(**last) + 1;
+}
+
+absl::StatusOr<std::vector<ExecutedRow>> SqliteStore::ExecutedFrom(uint64_t from, size_t limit) {
+  constexpr absl::string_view kOp = "ExecutedFrom";
+  sqlite3_stmt* stmt = statement(kExecutedFrom);
+  ScopedReset reset(stmt);
+  Binder binder(stmt);
+  // A negative LIMIT means "no limit" to SQLite, so clamp rather than cast.
+  binder.Bound(from).Int(static_cast<int64_t>(std::min<uint64_t>(limit, kInt64Max)));
+  if (binder.rc() != SQLITE_OK) return Error(binder.rc(), kOp);
+  std::vector<ExecutedRow> out;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    out.push_back({static_cast<uint64_t>(sqlite3_column_int64(stmt, 0)),
+                   std::make_shared<const std::string>(ColumnBytes(stmt, 1))});
+  }
+  if (rc != SQLITE_DONE) return Error(rc, kOp);
+  return out;
+}
+
+absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> SqliteStore::ExecutedSizes() {
+  constexpr absl::string_view kOp = "ExecutedSizes";
+  sqlite3_stmt* stmt = statement(kExecutedSizes);
+  ScopedReset reset(stmt);
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    const int64_t index = sqlite3_column_int64(stmt, 0);
+    const int64_t size = sqlite3_column_int64(stmt, 1);
+    if (index < 0 || size < 0) {
+      return absl::DataLossError(absl::StrCat("sqlite store ", path_, ": ", kOp,
+                                              ": a stored row has index ", index, " and size ",
+                                              size));
+    }
+    out.emplace_back(static_cast<uint64_t>(index), static_cast<uint64_t>(size));
+  }
+  if (rc != SQLITE_DONE) return Error(rc, kOp);
+  return out;
+}
+
+absl::Status SqliteStore::PruneExecutedBelow(uint64_t index) {
+  const int64_t changes_before = sqlite3_total_changes64(db_);
+  absl::Status status =
+      Exec(kPruneExecuted, "PruneExecutedBelow", [&](Binder& b) { b.Bound(index); });
+  if (status.ok()) AfterPrune(changes_before);
+  return status;
 }
 
 absl::Status SqliteStore::PruneRoundsBelow(Round round) {
   constexpr absl::string_view kOp = "PruneRoundsBelow";
-  return Atomically(kOp, [&]() -> absl::Status {
+  const int64_t changes_before = sqlite3_total_changes64(db_);
+  absl::Status pruned = Atomically(kOp, [&]() -> absl::Status {
     for (StatementId id : {kPruneCertificates, kPruneOwnHeaders, kPruneVotes, kPrunePayload}) {
       absl::Status status = Exec(id, kOp, [&](Binder& b) { b.Bound(round); });
       if (!status.ok()) return status;
     }
     return absl::OkStatus();
   });
+  if (pruned.ok()) AfterPrune(changes_before);
+  return pruned;
 }
 
 absl::Status SqliteStore::RunInTransaction(const std::function<absl::Status()>& body) {
@@ -971,6 +1311,18 @@ absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> SqliteStore::RowCou
     counts.emplace_back(table, count->value_or(0));
   }
   return counts;
+}
+
+absl::StatusOr<SqliteFileSizes> SqliteStore::FileSizes() const {
+  SqliteFileSizes sizes;
+  if (path_ == ":memory:") return sizes;
+  absl::StatusOr<uint64_t> main_bytes = SizeOfFile(path_, "FileSizes");
+  if (!main_bytes.ok()) return main_bytes.status();
+  absl::StatusOr<uint64_t> wal_bytes = SizeOfFile(path_ + "-wal", "FileSizes");
+  if (!wal_bytes.ok()) return wal_bytes.status();
+  sizes.main_bytes = *main_bytes;
+  sizes.wal_bytes = *wal_bytes;
+  return sizes;
 }
 
 }  // namespace narwhal

@@ -21,8 +21,24 @@
 // is not a Narwhal store, PermissionDenied for a read-only file or directory,
 // Unavailable when another process holds the lock past busy_timeout_ms.
 //
-// Thread safety: none. A store belongs to one role's event loop thread; the
-// cached statements and the transaction depth are not guarded.
+// Disk space follows the live data. A new file (not ":memory:") uses
+// incremental auto-vacuum: after a prune deletes rows, and on later prunes
+// until done, free pages are given back in bounded steps (at most
+// kReclaimStepPagesMax pages or kReclaimStepBytesMax per call, so a prune
+// does not stall the event loop), and only once they are >= 10% of the file
+// and >= 1 MB, so steady garbage collection reuses its pages instead of
+// moving live ones; the destructor runs a few more steps. A file created by
+// an older build has no auto-vacuum: it keeps working and reuses its free
+// pages but never shrinks until a one-time VACUUM (with the node stopped):
+//   sqlite3 primary.db 'PRAGMA auto_vacuum=INCREMENTAL; VACUUM;'
+// The -wal file is cut back to journal_size_limit (kWalSizeLimitBytes) when
+// the log starts over, to 0 bytes by the checkpoint thread once the writer is
+// quiet (SqliteOptions::checkpoint_idle_ms), and to 0 bytes (or removed) when
+// the store is closed.
+//
+// Thread safety: none, except FileSizes. A store belongs to one role's event
+// loop thread; the cached statements and the transaction depth are not
+// guarded.
 #ifndef NARWHAL_STORE_SQLITE_SQLITE_STORE_H_
 #define NARWHAL_STORE_SQLITE_SQLITE_STORE_H_
 
@@ -91,13 +107,33 @@ struct SqliteOptions {
   // auto-checkpoint size.
   int checkpoint_frames = 1000;
   int checkpoint_inline_frames = 8000;
+  // With background_checkpoint: once the store has committed nothing for
+  // this long, the checkpoint thread copies the rest of the log into the
+  // database file and truncates the -wal file to 0 bytes, so an idle store's
+  // files are the size of its data. It never waits for the writer: a commit
+  // in the meantime just leaves the log for the next quiet period.
+  int checkpoint_idle_ms = 1000;
+};
+
+// Bytes on disk of a store's files, for metrics and reports.
+struct SqliteFileSizes {
+  uint64_t main_bytes = 0;  // the database file
+  uint64_t wal_bytes = 0;   // the -wal file; 0 when there is none
 };
 
 class SqliteStore final : public Store {
  public:
-  // The schema version this build writes and accepts; a file with any other
-  // version is refused by Open (there is no migration yet).
-  static constexpr int64_t kSchemaVersion = 2;
+  // The schema version this build writes. Open upgrades a file of version 2
+  // in place (version 3 added the executed table), after which older builds
+  // refuse it; a file of any other version is refused (FailedPrecondition).
+  static constexpr int64_t kSchemaVersion = 3;
+
+  // The -wal file is truncated to this size whenever the log starts over.
+  static constexpr int64_t kWalSizeLimitBytes = int64_t{64} << 20;
+  // Most pages one reclaim step gives back, and most bytes (whichever is
+  // fewer): about 10-70 ms of work.
+  static constexpr int64_t kReclaimStepPagesMax = 2048;
+  static constexpr int64_t kReclaimStepBytesMax = int64_t{32} << 20;
 
   // Opens or creates the store at `path` (a file, or ":memory:" for a private
   // in-memory database that disappears with the object). On failure returns a
@@ -133,6 +169,12 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::vector<CommittedSubDagRow>> CommittedFrom(uint64_t from,
                                                                 size_t limit) override;
   absl::Status PruneCommittedBelow(uint64_t index) override;
+  // Indexes above INT64_MAX are refused (InvalidArgument), like rounds.
+  absl::Status AppendExecuted(uint64_t index, std::shared_ptr<const std::string> row) override;
+  absl::StatusOr<uint64_t> NextExecutedIndex() override;
+  absl::StatusOr<std::vector<ExecutedRow>> ExecutedFrom(uint64_t from, size_t limit) override;
+  absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> ExecutedSizes() override;
+  absl::Status PruneExecutedBelow(uint64_t index) override;
   absl::Status PruneRoundsBelow(Round round) override;
   // Outermost call: BEGIN IMMEDIATE .. COMMIT, ROLLBACK if `body` fails. Nested
   // calls (and the multi-statement write methods) use savepoints, so a failing
@@ -140,12 +182,30 @@ class SqliteStore final : public Store {
   absl::Status RunInTransaction(const std::function<absl::Status()>& body) override;
   absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> RowCounts() override;
 
+  // Sizes of the database and -wal files now; zeros for ":memory:". Only
+  // stats the files, so it may be called from any thread. The -wal file holds
+  // pages not yet copied into the database file: their sum is the disk used.
+  absl::StatusOr<SqliteFileSizes> FileSizes() const;
+
  private:
   using Binder = sqlite_store_internal::Binder;
 
   SqliteStore(sqlite3* db, std::string path);
 
   absl::Status PrepareStatements();
+  // Reads the file's page size and auto-vacuum mode and prepares the reclaim
+  // step for them.
+  absl::Status PrepareReclaim();
+  // Called after every successful prune with the connection's change count
+  // from before it: marks a reclaim pending if rows went, and runs one step
+  // if one is pending (inside a transaction, at the outermost level's end). Never fails: the prune itself succeeded, and free pages
+  // left over are reused by later writes or reclaimed by the next prune.
+  void AfterPrune(int64_t changes_before);
+  // Runs up to `steps_max` reclaim steps while the free pages are worth
+  // giving back; clears reclaim_pending_ once they are not.
+  void ReclaimFreePages(int steps_max);
+  // Reclaims and truncates the -wal file before the destructor closes a file.
+  void FoldBackForClose();
   sqlite3_stmt* statement(int id) const { return statements_[id]; }
   // A status for SQLite result code `rc` from operation `op`.
   absl::Status Error(int rc, absl::string_view op) const;
@@ -172,6 +232,18 @@ class SqliteStore final : public Store {
   // Set when options.background_checkpoint; stopped before db_ closes.
   std::unique_ptr<sqlite_store_internal::Checkpointer> checkpointer_;
   int transaction_depth_ = 0;
+  // Set once Open succeeded: only then does the destructor write anything.
+  bool open_ = false;
+  // PRAGMA incremental_vacuum(kReclaimStepPages for this page size); null
+  // for a file without incremental auto-vacuum, which cannot shrink.
+  sqlite3_stmt* reclaim_step_ = nullptr;
+  int64_t page_size_bytes_ = 0;
+  // A prune deleted rows and the free pages have not been checked since (or
+  // were still worth reclaiming when last checked): each later prune runs a
+  // step, even one that deletes nothing, until they are not.
+  bool reclaim_pending_ = false;
+  // A prune ran inside the current transaction; its step runs at the end.
+  bool pruned_in_transaction_ = false;
 };
 
 }  // namespace narwhal

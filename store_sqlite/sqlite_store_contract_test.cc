@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "core/store/memory_store.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store_sqlite/sqlite_store.h"
 
@@ -83,6 +84,16 @@ class StoreContractTest : public testing::TestWithParam<StoreFactory> {
     std::vector<uint64_t> out;
     for (const CommittedSubDagRow& row : Committed(from, limit)) out.push_back(row.index);
     return out;
+  }
+
+  std::vector<uint64_t> ExecutedIndexes(uint64_t from, size_t limit) {
+    std::vector<uint64_t> out;
+    for (const ExecutedRow& row : Ok(store_->ExecutedFrom(from, limit))) out.push_back(row.index);
+    return out;
+  }
+
+  absl::Status AppendExecuted(uint64_t index, std::string row) {
+    return store_->AppendExecuted(index, std::make_shared<const std::string>(std::move(row)));
   }
 
   std::unique_ptr<Store> store_;
@@ -342,6 +353,110 @@ TEST_P(StoreContractTest, PruneCommittedKeepsNextIndex) {
   EXPECT_EQ(CommittedIndexes(0, 10), (std::vector<uint64_t>{4}));
 }
 
+// An executor that starts after state sync begins where its first row is.
+TEST_P(StoreContractTest, FirstExecutedRowMayHaveAnyIndexThenNoGaps) {
+  EXPECT_EQ(Ok(store_->NextExecutedIndex()), 0u);
+  EXPECT_TRUE(Ok(store_->ExecutedFrom(0, 10)).empty());
+  ASSERT_TRUE(AppendExecuted(5, "e5").ok());
+  EXPECT_EQ(Ok(store_->NextExecutedIndex()), 6u);
+
+  for (uint64_t wrong : {uint64_t{5}, uint64_t{7}, uint64_t{0}}) {
+    absl::Status gap = AppendExecuted(wrong, "bad");
+    EXPECT_EQ(gap.code(), absl::StatusCode::kFailedPrecondition) << wrong << ": " << gap;
+    EXPECT_THAT(std::string(gap.message()),
+                testing::HasSubstr(absl::StrCat("appending index ", wrong,
+                                                " but the next index is 6")));
+  }
+  EXPECT_EQ(Ok(store_->NextExecutedIndex()), 6u);
+  EXPECT_EQ(ExecutedIndexes(0, 10), (std::vector<uint64_t>{5}));
+
+  ASSERT_TRUE(AppendExecuted(6, "e6").ok());
+  EXPECT_EQ(Ok(store_->NextExecutedIndex()), 7u);
+  std::vector<ExecutedRow> rows = Ok(store_->ExecutedFrom(0, 10));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].index, 5u);
+  ASSERT_NE(rows[0].row, nullptr);
+  EXPECT_EQ(*rows[0].row, "e5");
+  EXPECT_EQ(rows[1].index, 6u);
+  ASSERT_NE(rows[1].row, nullptr);
+  EXPECT_EQ(*rows[1].row, "e6");
+}
+
+TEST_P(StoreContractTest, ExecutedFromHonoursStartAndLimitAndSizesMatchRows) {
+  const std::string binary("x\0y\xff", 4);
+  const std::string large(300 * 1024, 'L');
+  ASSERT_TRUE(AppendExecuted(0, "").ok());  // an empty row is a row
+  ASSERT_TRUE(AppendExecuted(1, binary).ok());
+  ASSERT_TRUE(AppendExecuted(2, large).ok());
+  ASSERT_TRUE(AppendExecuted(3, "three").ok());
+
+  std::vector<ExecutedRow> rows = Ok(store_->ExecutedFrom(1, 2));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].index, 1u);
+  EXPECT_EQ(*rows[0].row, binary);
+  EXPECT_EQ(rows[1].index, 2u);
+  EXPECT_EQ(*rows[1].row, large);
+  EXPECT_EQ(*Ok(store_->ExecutedFrom(0, 1))[0].row, "");
+  EXPECT_EQ(ExecutedIndexes(0, 100), (std::vector<uint64_t>{0, 1, 2, 3}));
+  EXPECT_EQ(ExecutedIndexes(2, std::numeric_limits<size_t>::max()),
+            (std::vector<uint64_t>{2, 3}));
+  EXPECT_TRUE(Ok(store_->ExecutedFrom(0, 0)).empty());
+  EXPECT_TRUE(Ok(store_->ExecutedFrom(4, 10)).empty());
+  EXPECT_TRUE(Ok(store_->ExecutedFrom(std::numeric_limits<uint64_t>::max(), 10)).empty());
+
+  using Sizes = std::vector<std::pair<uint64_t, uint64_t>>;
+  EXPECT_EQ(Ok(store_->ExecutedSizes()),
+            (Sizes{{0, 0}, {1, binary.size()}, {2, large.size()}, {3, 5}}));
+}
+
+TEST_P(StoreContractTest, AppendExecutedWithoutRowIsRefused) {
+  EXPECT_EQ(store_->AppendExecuted(0, nullptr).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Ok(store_->NextExecutedIndex()), 0u);
+  EXPECT_TRUE(Ok(store_->ExecutedSizes()).empty());
+}
+
+TEST_P(StoreContractTest, PruneExecutedKeepsNextIndexEvenWhenEmpty) {
+  for (uint64_t i = 10; i < 14; ++i) ASSERT_TRUE(AppendExecuted(i, absl::StrCat("e", i)).ok());
+  ASSERT_TRUE(store_->PruneExecutedBelow(12).ok());
+  EXPECT_EQ(ExecutedIndexes(0, 10), (std::vector<uint64_t>{12, 13}));
+  EXPECT_EQ(Ok(store_->ExecutedSizes()),
+            (std::vector<std::pair<uint64_t, uint64_t>>{{12, 3}, {13, 3}}));
+  ASSERT_TRUE(store_->PruneExecutedBelow(std::numeric_limits<uint64_t>::max()).ok());
+  EXPECT_TRUE(Ok(store_->ExecutedFrom(0, 10)).empty());
+  EXPECT_TRUE(Ok(store_->ExecutedSizes()).empty());
+  // The sequence goes on although the table is empty: no fresh start.
+  EXPECT_EQ(Ok(store_->NextExecutedIndex()), 14u);
+  EXPECT_EQ(AppendExecuted(0, "e").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(AppendExecuted(15, "e").code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(AppendExecuted(14, "e14").ok());
+  EXPECT_EQ(ExecutedIndexes(0, 10), (std::vector<uint64_t>{14}));
+}
+
+TEST_P(StoreContractTest, ExecutedOutputHasItsOwnRetention) {
+  ASSERT_TRUE(AppendExecuted(0, "e0").ok());
+  ASSERT_TRUE(store_->AppendCommitted({0, "d0"}, "s").ok());
+  ASSERT_TRUE(store_->PruneRoundsBelow(kMaxRound).ok());
+  ASSERT_TRUE(store_->PruneBatchesBelow(kMaxRound).ok());
+  ASSERT_TRUE(store_->PruneCommittedBelow(std::numeric_limits<uint64_t>::max()).ok());
+  EXPECT_EQ(ExecutedIndexes(0, 10), (std::vector<uint64_t>{0}));
+  ASSERT_TRUE(store_->PruneExecutedBelow(1).ok());
+  EXPECT_EQ(Ok(store_->NextCommitIndex()), 1u);
+}
+
+TEST_P(StoreContractTest, FailedTransactionUndoesExecutedAppends) {
+  absl::Status status = store_->RunInTransaction([&]() -> absl::Status {
+    EXPECT_TRUE(AppendExecuted(7, "e7").ok());
+    EXPECT_TRUE(AppendExecuted(8, "e8").ok());
+    return absl::AbortedError("changed my mind");
+  });
+  EXPECT_EQ(status.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(Ok(store_->NextExecutedIndex()), 0u);
+  EXPECT_TRUE(Ok(store_->ExecutedFrom(0, 10)).empty());
+  // Nothing was ever appended, so the first row may again have any index.
+  ASSERT_TRUE(AppendExecuted(3, "e3").ok());
+  EXPECT_EQ(Ok(store_->NextExecutedIndex()), 4u);
+}
+
 TEST_P(StoreContractTest, RowCountsNamesOrderAndValues) {
   using Counts = std::vector<std::pair<std::string, int64_t>>;
   EXPECT_EQ(Ok(store_->RowCounts()), (Counts{{"batches", 0},
@@ -350,7 +465,8 @@ TEST_P(StoreContractTest, RowCountsNamesOrderAndValues) {
                                              {"certificates", 0},
                                              {"own_headers", 0},
                                              {"votes", 0},
-                                             {"committed", 0}}));
+                                             {"committed", 0},
+                                             {"executed", 0}}));
   ASSERT_TRUE(store_->PutBatch(D(1), "b", 1).ok());
   ASSERT_TRUE(store_->PutBatch(D(2), "b", 1).ok());
   ASSERT_TRUE(store_->PutBatch(D(2), "b overwritten", 1).ok());
@@ -364,13 +480,16 @@ TEST_P(StoreContractTest, RowCountsNamesOrderAndValues) {
   ASSERT_TRUE(store_->PutVote(0, 1, D(1)).ok());
   ASSERT_TRUE(store_->PutVote(1, 1, D(1)).ok());
   ASSERT_TRUE(store_->AppendCommitted({0, "d"}, "s").ok());
+  ASSERT_TRUE(AppendExecuted(4, "e").ok());
+  ASSERT_TRUE(AppendExecuted(5, "e").ok());
   EXPECT_EQ(Ok(store_->RowCounts()), (Counts{{"batches", 2},
                                              {"payload", 1},
                                              {"own_payload", 2},
                                              {"certificates", 3},
                                              {"own_headers", 1},
                                              {"votes", 2},
-                                             {"committed", 1}}));
+                                             {"committed", 1},
+                                             {"executed", 2}}));
 }
 
 TEST_P(StoreContractTest, RunInTransactionCommitsBodyWrites) {

@@ -67,6 +67,28 @@ off_t FileSize(const std::string& path) {
   return stat(path.c_str(), &info) == 0 ? info.st_size : -1;
 }
 
+// The first column of the first row of `sql` on `path`, through a plain
+// SQLite connection (which may run beside an open store: WAL mode).
+int64_t RawQueryInt(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  int64_t value = -1;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    value = sqlite3_column_int64(stmt, 0);
+  } else {
+    ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return value;
+}
+
+std::shared_ptr<const std::string> Row(std::string bytes) {
+  return std::make_shared<const std::string>(std::move(bytes));
+}
+
 TEST(SqliteStoreTest, InMemoryStoreWorks) {
   std::unique_ptr<SqliteStore> store = OpenOrDie(":memory:");
   ASSERT_NE(store, nullptr);
@@ -217,6 +239,52 @@ TEST(SqliteStoreTest, NextCommitIndexContinuesAfterPruneAndReopen) {
   EXPECT_TRUE(store->AppendCommitted({5, "d5"}, "s5").ok());
 }
 
+// The executor's output and its position outlive a restart, also after a
+// retention that removed every row.
+TEST(SqliteStoreTest, ExecutedRowsAndNextIndexSurviveReopen) {
+  const std::string path = FreshPath("executed_reopen.db");
+  {
+    std::unique_ptr<SqliteStore> store = OpenOrDie(path);
+    for (uint64_t i = 3; i < 8; ++i) ASSERT_TRUE(store->AppendExecuted(i, Row(absl::StrCat("e", i))).ok());
+    ASSERT_TRUE(store->PruneExecutedBelow(6).ok());
+  }
+  {
+    std::unique_ptr<SqliteStore> store = OpenOrDie(path);
+    EXPECT_EQ(*store->NextExecutedIndex(), 8u);
+    std::vector<ExecutedRow> rows = *store->ExecutedFrom(0, 10);
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[0].index, 6u);
+    EXPECT_EQ(*rows[0].row, "e6");
+    EXPECT_EQ(rows[1].index, 7u);
+    EXPECT_EQ(*rows[1].row, "e7");
+    EXPECT_EQ(*store->ExecutedSizes(),
+              (std::vector<std::pair<uint64_t, uint64_t>>{{6, 2}, {7, 2}}));
+    ASSERT_TRUE(store->PruneExecutedBelow(8).ok());
+  }
+  std::unique_ptr<SqliteStore> store = OpenOrDie(path);
+  EXPECT_TRUE(store->ExecutedFrom(0, 10)->empty());
+  EXPECT_EQ(*store->NextExecutedIndex(), 8u);
+  EXPECT_EQ(store->AppendExecuted(0, Row("e")).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store->AppendExecuted(9, Row("e")).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(store->AppendExecuted(8, Row("e8")).ok());
+}
+
+TEST(SqliteStoreTest, ExecutedIndexAboveInt64IsRefusedNotWrapped) {
+  std::unique_ptr<SqliteStore> store = OpenOrDie(":memory:");
+  const uint64_t largest = std::numeric_limits<int64_t>::max();
+  absl::Status too_big = store->AppendExecuted(largest + 1, Row("e"));
+  EXPECT_EQ(too_big.code(), absl::StatusCode::kInvalidArgument) << too_big;
+  EXPECT_THAT(too_big.message(), HasSubstr("AppendExecuted: index 9223372036854775808"));
+  EXPECT_EQ(*store->NextExecutedIndex(), 0u);
+  ASSERT_TRUE(store->AppendExecuted(largest, Row("last")).ok());
+  EXPECT_EQ(*store->NextExecutedIndex(), largest + 1);
+  EXPECT_EQ(store->AppendExecuted(largest + 1, Row("e")).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(*store->ExecutedSizes(), (std::vector<std::pair<uint64_t, uint64_t>>{{largest, 4}}));
+  ASSERT_TRUE(store->PruneExecutedBelow(std::numeric_limits<uint64_t>::max()).ok());
+  EXPECT_TRUE(store->ExecutedSizes()->empty());
+}
+
 TEST(SqliteStoreTest, AppendCommittedGapIsRefusedWithBothIndexes) {
   std::unique_ptr<SqliteStore> store = OpenOrDie(":memory:");
   ASSERT_TRUE(store->AppendCommitted({0, "d"}, "s").ok());
@@ -237,6 +305,73 @@ TEST(SqliteStoreTest, SchemaVersionMismatchIsFailedPrecondition) {
               HasSubstr(absl::StrCat("schema version 99, this build expects ",
                                      SqliteStore::kSchemaVersion)));
   EXPECT_THAT(store.status().message(), HasSubstr(path));
+}
+
+// Version 2, exactly as the build before the executed table wrote it.
+constexpr char kVersion2Schema[] = R"sql(
+PRAGMA page_size=4096;
+PRAGMA journal_mode=WAL;
+CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE batches(digest BLOB PRIMARY KEY, round INTEGER NOT NULL, bytes BLOB NOT NULL);
+CREATE INDEX batches_by_round ON batches(round);
+CREATE TABLE payload(digest BLOB NOT NULL, worker INTEGER NOT NULL, round INTEGER NOT NULL,
+                     PRIMARY KEY(digest, worker)) WITHOUT ROWID;
+CREATE INDEX payload_by_round ON payload(round);
+CREATE TABLE own_payload(seq INTEGER PRIMARY KEY AUTOINCREMENT, digest BLOB NOT NULL,
+                         worker INTEGER NOT NULL, created_at_us INTEGER NOT NULL,
+                         UNIQUE(digest, worker));
+CREATE TABLE certificates(digest BLOB PRIMARY KEY, round INTEGER NOT NULL,
+                          author INTEGER NOT NULL, bytes BLOB NOT NULL);
+CREATE UNIQUE INDEX certificates_by_round ON certificates(round, author);
+CREATE TABLE own_headers(round INTEGER PRIMARY KEY, bytes BLOB NOT NULL);
+CREATE TABLE votes(author INTEGER NOT NULL, round INTEGER NOT NULL, header_digest BLOB NOT NULL,
+                   PRIMARY KEY(round, author)) WITHOUT ROWID;
+CREATE TABLE committed(idx INTEGER PRIMARY KEY, sub_dag BLOB NOT NULL);
+CREATE TABLE consensus_state(id INTEGER PRIMARY KEY CHECK (id = 0),
+                             next_commit_index INTEGER NOT NULL, state BLOB);
+INSERT INTO consensus_state(id, next_commit_index, state) VALUES(0, 0, NULL);
+INSERT INTO meta(key, value) VALUES('schema_version', 2);
+)sql";
+
+// A node upgraded in place keeps its store: the old file gains the executed
+// table and keeps every row, and the upgrade sticks.
+TEST(SqliteStoreTest, Version2FileIsUpgradedOnOpenAndKeepsItsData) {
+  const std::string path = FreshPath("version2.db");
+  RawExec(path, kVersion2Schema);
+  RawExec(path, "INSERT INTO own_headers(round, bytes) VALUES(4, 'h4');"
+                "INSERT INTO committed(idx, sub_dag) VALUES(0, 'd0');"
+                "UPDATE consensus_state SET next_commit_index = 1, state = 's0';");
+  ASSERT_EQ(RawQueryInt(path, "SELECT count(*) FROM sqlite_master WHERE name = 'executed'"), 0);
+  {
+    std::unique_ptr<SqliteStore> store = OpenOrDie(path);
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(*store->GetOwnHeader(4), "h4");
+    EXPECT_EQ(*store->NextCommitIndex(), 1u);
+    EXPECT_EQ(*store->GetConsensusState(), "s0");
+    EXPECT_EQ(*store->NextExecutedIndex(), 0u);
+    ASSERT_TRUE(store->AppendExecuted(2, Row("e2")).ok());
+    EXPECT_EQ(store->RowCounts()->back(), (std::pair<std::string, int64_t>{"executed", 1}));
+  }
+  EXPECT_EQ(RawQueryInt(path, "SELECT value FROM meta WHERE key = 'schema_version'"),
+            SqliteStore::kSchemaVersion);
+  EXPECT_EQ(RawQueryInt(path, "SELECT count(*) FROM executed"), 1);
+  // Not vacuumed: an old file keeps its auto_vacuum mode (see the header).
+  EXPECT_EQ(RawQueryInt(path, "PRAGMA auto_vacuum"), 0);
+  std::unique_ptr<SqliteStore> store = OpenOrDie(path);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(*store->NextExecutedIndex(), 3u);
+  EXPECT_EQ(*store->ExecutedFrom(0, 10)->front().row, "e2");
+}
+
+TEST(SqliteStoreTest, VersionOlderThanTheUpgradesIsRefused) {
+  const std::string path = FreshPath("version1.db");
+  RawExec(path, kVersion2Schema);
+  RawExec(path, "UPDATE meta SET value = 1 WHERE key = 'schema_version'");
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path, SqliteOptions{});
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(store.status().message(), HasSubstr("schema version 1, this build expects 3"));
+  // The refused file is left as it was.
+  EXPECT_EQ(RawQueryInt(path, "SELECT count(*) FROM sqlite_master WHERE name = 'executed'"), 0);
 }
 
 TEST(SqliteStoreTest, ForeignSqliteDatabaseIsRefused) {
@@ -516,6 +651,172 @@ TEST(SqliteStoreTest, BackgroundCheckpointKeepsTheLogBoundedAndTheDataIntact) {
   EXPECT_FALSE(got->has_value());
 }
 
+TEST(SqliteStoreTest, NewFilesUseIncrementalAutoVacuumAndABoundedLog) {
+  const std::string path = FreshPath("auto_vacuum.db");
+  ASSERT_NE(OpenOrDie(path), nullptr);
+  EXPECT_EQ(RawQueryInt(path, "PRAGMA auto_vacuum"), 2);  // INCREMENTAL
+}
+
+std::string BatchBytes(int seed, size_t size) {
+  std::string batch(size, '\0');
+  for (size_t i = 0; i < batch.size(); ++i) batch[i] = static_cast<char>((seed + i) * 131 % 251);
+  return batch;
+}
+
+// What a user saw: a worker's store stayed 18-23 MB plus a 99-132 MB -wal file
+// while holding no batches. After the batches go and the store closes, the
+// files must be the size of what is left.
+TEST(SqliteStoreTest, PrunedBatchesGiveTheirSpaceBackAndCloseEmptiesTheLog) {
+  for (int page_size : {4096, 65536}) {
+    for (bool background : {false, true}) {
+      SCOPED_TRACE(absl::StrCat("page_size ", page_size, " background ", background));
+      const std::string path = FreshPath(absl::StrCat("shrink_", page_size, "_", background, ".db"));
+      SqliteOptions options;
+      options.synchronous = "NORMAL";
+      options.page_size_bytes = page_size;
+      options.background_checkpoint = background;
+      {
+        std::unique_ptr<SqliteStore> store = OpenOrDie(path, options);
+        ASSERT_NE(store, nullptr);
+        for (int i = 0; i < 40; ++i) {  // 40 x 500 KB = 20 MB
+          ASSERT_TRUE(store->PutBatch(D(static_cast<uint8_t>(i)), BatchBytes(i, 500'000), i).ok());
+        }
+        ASSERT_TRUE(store->PutOwnHeader(1, "kept").ok());
+        absl::StatusOr<SqliteFileSizes> full = store->FileSizes();
+        ASSERT_TRUE(full.ok()) << full.status();
+        EXPECT_GT(full->main_bytes + full->wal_bytes, 20'000'000u);
+        ASSERT_TRUE(store->PruneBatchesBelow(1000).ok());
+        EXPECT_EQ(store->RowCounts()->front(), (std::pair<std::string, int64_t>{"batches", 0}));
+      }
+      // An empty store is one page per table and index: 1.2 MB with 64 KiB
+      // pages.
+      EXPECT_LT(FileSize(path), 2'000'000) << "the main file keeps the pruned pages";
+      EXPECT_LE(FileSize(path + "-wal"), 0) << "the log was left behind";
+      std::unique_ptr<SqliteStore> store = OpenOrDie(path, options);
+      EXPECT_EQ(*store->GetOwnHeader(1), "kept");
+    }
+  }
+}
+
+// A prune gives back a bounded number of pages; later prunes, even ones that
+// delete nothing (a worker with no more batches), give back the rest.
+TEST(SqliteStoreTest, FreePagesAreGivenBackInBoundedStepsOverLaterPrunes) {
+  const std::string path = FreshPath("reclaim_steps.db");
+  SqliteOptions options;
+  options.synchronous = "OFF";
+  std::unique_ptr<SqliteStore> store = OpenOrDie(path, options);
+  ASSERT_NE(store, nullptr);
+  for (int i = 0; i < 60; ++i) {  // 30 MB: more than three steps' worth of pages
+    ASSERT_TRUE(store->PutBatch(D(static_cast<uint8_t>(i)), BatchBytes(i, 500'000), 1).ok());
+  }
+  const int64_t full_pages = RawQueryInt(path, "PRAGMA page_count");
+  ASSERT_GT(full_pages, 3 * SqliteStore::kReclaimStepPagesMax);
+  ASSERT_TRUE(store->PruneBatchesBelow(2).ok());
+  const int64_t after_one = RawQueryInt(path, "PRAGMA page_count");
+  // The file also loses the pointer-map pages (one per 819 pages of 4 KiB)
+  // of the range cut off.
+  EXPECT_LE(full_pages - after_one, SqliteStore::kReclaimStepPagesMax + 4) << "one step at most";
+  EXPECT_GT(full_pages - after_one, SqliteStore::kReclaimStepPagesMax / 2) << "a whole step";
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(store->PruneBatchesBelow(2).ok());
+  EXPECT_LT(RawQueryInt(path, "PRAGMA page_count"), full_pages / 10);
+  EXPECT_LT(RawQueryInt(path, "PRAGMA freelist_count"), full_pages / 100);
+}
+
+// A prune inside a transaction gives back its pages once that commits.
+TEST(SqliteStoreTest, PruneInsideATransactionReclaimsAfterTheCommit) {
+  const std::string path = FreshPath("reclaim_transaction.db");
+  std::unique_ptr<SqliteStore> store = OpenOrDie(path);
+  ASSERT_NE(store, nullptr);
+  for (uint64_t i = 0; i < 8; ++i) {
+    ASSERT_TRUE(store->AppendExecuted(i, Row(BatchBytes(static_cast<int>(i), 500'000))).ok());
+  }
+  const int64_t full_pages = RawQueryInt(path, "PRAGMA page_count");
+  ASSERT_TRUE(store->RunInTransaction([&] { return store->PruneExecutedBelow(8); }).ok());
+  EXPECT_LT(RawQueryInt(path, "PRAGMA page_count"), full_pages / 2);
+  EXPECT_EQ(*store->NextExecutedIndex(), 8u);
+}
+
+// A file from before auto-vacuum cannot shrink, but everything else works.
+TEST(SqliteStoreTest, FileWithoutAutoVacuumKeepsWorking) {
+  const std::string path = FreshPath("no_auto_vacuum.db");
+  RawExec(path, kVersion2Schema);
+  ASSERT_EQ(RawQueryInt(path, "PRAGMA auto_vacuum"), 0);
+  std::unique_ptr<SqliteStore> store = OpenOrDie(path);
+  ASSERT_NE(store, nullptr);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(store->PutBatch(D(static_cast<uint8_t>(i)), BatchBytes(i, 500'000), i).ok());
+  }
+  ASSERT_TRUE(store->PruneBatchesBelow(5).ok());
+  ASSERT_TRUE(store->PruneBatchesBelow(5).ok());
+  ASSERT_TRUE(store->PutBatch(D(99), "after", 9).ok());
+  EXPECT_EQ(*store->GetBatch(D(99)), "after");
+  EXPECT_EQ(store->GetBatch(D(7))->value().size(), 500'000u);
+  EXPECT_EQ(*store->GetBatch(D(2)), std::nullopt);
+}
+
+// The primary's executor keeps a reader on its workers' files: then the
+// worker's close is not the last one and SQLite leaves the -wal file, which
+// must at least be empty.
+TEST(SqliteStoreTest, CloseEmptiesTheLogWhileAnotherConnectionReads) {
+  const std::string path = FreshPath("wal_with_reader.db");
+  std::unique_ptr<SqliteStore> store = OpenOrDie(path);
+  ASSERT_NE(store, nullptr);
+  sqlite3* reader = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &reader, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(reader, "SELECT count(*) FROM batches", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(store->PutBatch(D(static_cast<uint8_t>(i)), BatchBytes(i, 200'000), i).ok());
+  }
+  EXPECT_GT(FileSize(path + "-wal"), 1'000'000);
+  store.reset();
+  EXPECT_EQ(FileSize(path + "-wal"), 0);
+  sqlite3_close(reader);
+}
+
+TEST(SqliteStoreTest, BackgroundCheckpointEmptiesTheLogOnceTheWriterIsQuiet) {
+  const std::string path = FreshPath("quiet_truncate.db");
+  SqliteOptions options;
+  options.synchronous = "NORMAL";
+  options.background_checkpoint = true;
+  options.checkpoint_frames = 50;
+  options.checkpoint_inline_frames = 400;
+  options.checkpoint_idle_ms = 20;
+  std::unique_ptr<SqliteStore> store = OpenOrDie(path, options);
+  ASSERT_NE(store, nullptr);
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(store->PutBatch(D(static_cast<uint8_t>(i)), BatchBytes(i, 20'000), i).ok());
+  }
+  ASSERT_TRUE(store->PruneBatchesBelow(1000).ok());
+  uint64_t wal_bytes = 1;
+  for (int waited_ms = 0; waited_ms < 10'000 && wal_bytes > 0; waited_ms += 10) {
+    usleep(10'000);
+    absl::StatusOr<SqliteFileSizes> sizes = store->FileSizes();
+    ASSERT_TRUE(sizes.ok()) << sizes.status();
+    wal_bytes = sizes->wal_bytes;
+  }
+  EXPECT_EQ(wal_bytes, 0u);
+  // The store goes on as usual after its log was cut.
+  ASSERT_TRUE(store->PutBatch(D(1), "after", 1).ok());
+  EXPECT_EQ(*store->GetBatch(D(1)), "after");
+}
+
+TEST(SqliteStoreTest, FileSizesCountsTheDatabaseAndTheLog) {
+  absl::StatusOr<SqliteFileSizes> memory = OpenOrDie(":memory:")->FileSizes();
+  ASSERT_TRUE(memory.ok()) << memory.status();
+  EXPECT_EQ(memory->main_bytes, 0u);
+  EXPECT_EQ(memory->wal_bytes, 0u);
+
+  const std::string path = FreshPath("file_sizes.db");
+  std::unique_ptr<SqliteStore> store = OpenOrDie(path);
+  ASSERT_TRUE(store->PutBatch(D(1), BatchBytes(1, 100'000), 1).ok());
+  absl::StatusOr<SqliteFileSizes> sizes = store->FileSizes();
+  ASSERT_TRUE(sizes.ok()) << sizes.status();
+  EXPECT_EQ(sizes->main_bytes, static_cast<uint64_t>(FileSize(path)));
+  EXPECT_EQ(sizes->wal_bytes, static_cast<uint64_t>(FileSize(path + "-wal")));
+  EXPECT_GT(sizes->main_bytes + sizes->wal_bytes, 100'000u);
+}
+
 TEST(SqliteStoreTest, BackgroundCheckpointLimitsAreValidated) {
   SqliteOptions options;
   options.background_checkpoint = true;
@@ -525,6 +826,11 @@ TEST(SqliteStoreTest, BackgroundCheckpointLimitsAreValidated) {
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(store.status().message().find("checkpoint_frames"), std::string::npos);
+  options.checkpoint_inline_frames = 200;
+  options.checkpoint_idle_ms = 0;
+  store = SqliteStore::Open(FreshPath("bad_checkpoint.db"), options);
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(store.status().message(), HasSubstr("checkpoint_idle_ms"));
 }
 
 }  // namespace

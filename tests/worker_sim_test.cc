@@ -114,7 +114,10 @@ TEST_F(WorkerSimTest, LateAckIgnoredAndRetriesStopAtQuorum) {
   Run(20 * kSecondUs);
   // Exactly one batch frame reached authority 3: retries were cancelled at quorum.
   EXPECT_EQ(batch_frames_to_[3], 1);
-  EXPECT_EQ(W(3)->stats().batches_received, 1u);
+  // Authority 3 got it once: from that late frame, or earlier from its
+  // synchronizer (its executor asks for every committed batch it lacks),
+  // when the late frame is a duplicate.
+  EXPECT_EQ(W(3)->stats().batches_received + W(3)->stats().batches_received_duplicate, 1u);
   // Its ACK came back after quorum and was ignored; nothing was processed twice.
   EXPECT_GE(W(0)->messenger().stats().responses_ignored, 1u);
   EXPECT_EQ(W(0)->stats().batches_quorum, 1u);

@@ -66,6 +66,9 @@ Primary::Primary(const Env& env, const Committee& committee, const Parameters& p
   auto kind = ParseConsensusKind(params.protocol);
   CHECK(kind.ok()) << kind.status();
   consensus_ = MakeConsensus(*kind, committee, consensus_options);
+  executor_ = std::make_unique<Executor>(env, committee, params, self, &messenger_);
+  if (hooks_.on_executed) executor_->SetOnExecuted(hooks_.on_executed);
+  if (hooks_.local_batch_read) executor_->SetLocalRead(hooks_.local_batch_read);
   for (const Certificate& g : Certificate::GenesisSet(committee)) {
     InsertIntoDag(std::make_shared<const Certificate>(g));
   }
@@ -112,6 +115,7 @@ absl::Status Primary::Start() {
 
 absl::Status Primary::Recover() {
   if (absl::Status s = RecoverExecuted(); !s.ok()) return s;
+  if (absl::Status s = RecoverExecutor(); !s.ok()) return s;
   auto state = env_.store->GetConsensusState();
   if (!state.ok()) return state.status();
   auto rows = env_.store->CertificatesInRounds(1, ~Round{0});
@@ -219,6 +223,9 @@ void Primary::OnRequest(const Endpoint& from, const wire::Request& request,
     case wire::Request::kCommittedRequest:
       if (!from_primary) break;
       return OnCommittedRequest(request.committed_request(), std::move(respond));
+    case wire::Request::kExecutedBatchesRequest:
+      if (!from_primary) break;
+      return executor_->OnBatchesRequest(from, request.executed_batches_request(), std::move(respond));
     case wire::Request::kOurBatch:
     case wire::Request::kOthersBatch: {
       if (!from_own_worker) break;
@@ -698,6 +705,54 @@ void Primary::FillBatches(CommittedSubDag& sub) {
   }
 }
 
+Round Primary::PruneBatchesBelow() const {
+  // Workers tag a batch with the cleanup round (gc_round + 1) current when
+  // they store it. A certificate carrying a batch is collected (and its
+  // batches re-proposed if it was never committed) when the GC round passes
+  // it; another 2 * gc_depth rounds leave the re-proposal time to re-tag
+  // them. And a batch of a committed sub-DAG stays until our executor has
+  // copied it: the floor of the oldest sub-DAG it has not executed.
+  const Round cleanup = gc_round_ + 1;
+  const Round margin = 2 * params_.gc_depth;
+  Round below = cleanup > margin ? cleanup - margin : 0;
+  if (std::optional<Round> floor = executor_->PruneFloor(); floor.has_value()) below = std::min(below, *floor);
+  return below;
+}
+
+void Primary::PruneCommittedRows(uint64_t last_index) {
+  // Signed certificate rows serve peers' state sync and our own restart
+  // (RecoverExecuted reads 2 * gc_depth + 2 of them, and the executor the
+  // ones it has not executed); the executed rows serve clients.
+  if (last_index + 1 <= params_.state_sync_retention) return;
+  const uint64_t below = std::min<uint64_t>(last_index + 1 - params_.state_sync_retention, executor_->next_index());
+  // Every 64 commits: one range delete instead of one per commit.
+  if (below == 0 || below % 64 != 0) return;
+  absl::Status s = env_.store->PruneCommittedBelow(below);
+  LOG_IF(ERROR, !s.ok()) << "store: pruning committed rows below " << below << ": " << s;
+}
+
+absl::Status Primary::RecoverExecutor() {
+  if (absl::Status s = executor_->Recover(); !s.ok()) return s;
+  // Sub-DAGs committed but not executed before the restart go to the
+  // executor again. Their batches' tags are unknown: floor 0 holds the
+  // workers' pruning until they are executed.
+  uint64_t from = executor_->next_index();
+  for (;;) {
+    auto rows = env_.store->CommittedFrom(from, 256);
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) break;
+    for (const CommittedSubDagRow& row : *rows) {
+      if (absl::Status s = executor_->OnCommittedRow(row.sub_dag, 0); !s.ok()) return s;
+    }
+    from = rows->back().index + 1;
+  }
+  if (executor_->pending_sub_dags() > 0) {
+    LOG(INFO) << "primary " << self_ << ": executing " << executor_->pending_sub_dags()
+              << " committed sub-DAG(s) again from index " << executor_->next_index();
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Primary::RecoverExecuted() {
   auto next = env_.store->NextCommitIndex();
   if (!next.ok()) return next.status();
@@ -729,9 +784,7 @@ void Primary::OnCommitted(const std::vector<CommittedSubDag>& committed_in) {
     const std::string state = consensus_->SerializeState();
     absl::Status s = env_.store->AppendCommitted({sub.index, EncodeCommittedSubDag(sub)}, state);
     CHECK(s.ok()) << "cannot persist committed output " << sub.index << ": " << s;
-    if (params_.committed_output_retention > 0 && sub.index >= params_.committed_output_retention) {
-      (void)env_.store->PruneCommittedBelow(sub.index + 1 - params_.committed_output_retention);
-    }
+    PruneCommittedRows(sub.index);
     for (const CertificatePtr& c : sub.certificates) {
       if (c->author() != self_) continue;
       ForgetOwnPayload(c->header.payload);
@@ -741,6 +794,9 @@ void Primary::OnCommitted(const std::vector<CommittedSubDag>& committed_in) {
     ++stats_.sub_dags_committed;
     stats_.certificates_committed += sub.certificates.size();
     if (hooks_.on_commit) hooks_.on_commit(sub);
+    // After the commit is durable and reported: the executor may append its
+    // row at once (every batch read locally).
+    executor_->OnCommitted(sub, prune_batches_sent_);
   }
   if (!committed.empty() && consensus_->gc_round() > gc_round_) GarbageCollect(consensus_->gc_round());
 }
@@ -794,8 +850,10 @@ void Primary::GarbageCollect(Round new_gc_round) {
   LOG_IF(ERROR, !s.ok()) << "store prune: " << s;
   if (gc_round_ >= cleanup_sent_round_ + 1) {
     cleanup_sent_round_ = gc_round_;
+    prune_batches_sent_ = std::max(prune_batches_sent_, PruneBatchesBelow());
     wire::Request req;
     req.mutable_cleanup()->set_round(gc_round_ + 1);
+    req.mutable_cleanup()->set_prune_batches_below(prune_batches_sent_);
     for (WorkerId w = 0; w < committee_.workers_per_authority(); ++w) {
       auto handle = messenger_.SendReliable(Endpoint::Worker(self_, w), req, nullptr);
       if (handle.ok()) handle->Detach();

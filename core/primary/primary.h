@@ -35,6 +35,7 @@
 #include "core/consensus/consensus.h"
 #include "core/dag.h"
 #include "core/env.h"
+#include "core/execution/executor.h"
 #include "core/net/messenger.h"
 #include "core/parameters.h"
 #include "core/primary/certificate_fetcher.h"
@@ -66,6 +67,10 @@ struct PrimaryHooks {
   std::function<void(const CertificatePtr&)> on_certificate_accepted;
   // Own batch digest -> creation time (for consensus latency figures).
   std::function<void(const Digest&, TimeUs created_at_us)> on_own_batch;
+  // A row of the executed output became durable (what clients read).
+  std::function<void(const ExecutedRow&)> on_executed;
+  // The executor's read of this authority's worker stores (Executor::LocalRead).
+  Executor::LocalRead local_batch_read;
 };
 
 class Primary {
@@ -91,6 +96,7 @@ class Primary {
   Round gc_round() const { return gc_round_; }
   const PrimaryStats& stats() const { return stats_; }
   const Messenger& messenger() const { return messenger_; }
+  const Executor& executor() const { return *executor_; }
   size_t dag_size() const { return by_digest_.size(); }
   // One line of internal state, for logs and the simulator's report.
   std::string DebugString() const;
@@ -185,6 +191,16 @@ class Primary {
   Messenger messenger_;
   std::unique_ptr<Consensus> consensus_;
   CertificateFetcher fetcher_;
+  // After messenger_: destroyed before it (its callbacks check liveness).
+  std::unique_ptr<Executor> executor_;
+  // The prune_batches_below last sent to our workers (Cleanup): monotonic.
+  Round prune_batches_sent_ = 0;
+  Round PruneBatchesBelow() const;
+  // Drops signed committed rows beyond state_sync_retention that the
+  // executor no longer needs.
+  void PruneCommittedRows(uint64_t last_index);
+  // Feeds the executor the stored committed sub-DAGs it has not executed.
+  absl::Status RecoverExecutor();
 
   // DAG above the GC round. Iteration (by round, author) is deterministic;
   // the hash map is for lookup only.

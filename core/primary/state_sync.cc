@@ -119,6 +119,7 @@ absl::Status Primary::ApplySyncedRow(const std::string& bytes) {
   absl::Status s = env_.store->AppendCommitted({sub.index, bytes}, consensus_->SerializeState());
   CHECK(s.ok()) << "cannot persist synced committed output " << sub.index << ": " << s;
   ++consensus_next_index_;
+  PruneCommittedRows(sub.index);
   const Round round = sub.leader->round();
   for (const BatchRef& b : sub.batches) {
     if (executed_batches_.emplace(b.digest, round).second) executed_by_round_[round].push_back(b.digest);
@@ -139,6 +140,7 @@ absl::Status Primary::ApplySyncedRow(const std::string& bytes) {
   ++stats_.sub_dags_committed;
   stats_.certificates_committed += sub.certificates.size();
   if (hooks_.on_commit) hooks_.on_commit(sub);
+  executor_->OnCommitted(sub, prune_batches_sent_);
   return absl::OkStatus();
 }
 

@@ -150,6 +150,41 @@ absl::Status MemoryStore::PruneCommittedBelow(uint64_t index) {
   return absl::OkStatus();
 }
 
+absl::Status MemoryStore::AppendExecuted(uint64_t index, std::shared_ptr<const std::string> row) {
+  if (row == nullptr) return absl::InvalidArgumentError("executed output: no row");
+  if (!t_.executed.empty() || t_.next_executed_index != 0) {
+    if (index != t_.next_executed_index) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "executed output: appending index ", index, " but the next index is ", t_.next_executed_index));
+    }
+  }
+  t_.executed.emplace(index, std::move(row));
+  t_.next_executed_index = index + 1;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> MemoryStore::NextExecutedIndex() { return t_.next_executed_index; }
+
+absl::StatusOr<std::vector<ExecutedRow>> MemoryStore::ExecutedFrom(uint64_t from, size_t limit) {
+  std::vector<ExecutedRow> out;
+  for (auto it = t_.executed.lower_bound(from); it != t_.executed.end() && out.size() < limit; ++it) {
+    out.push_back({it->first, it->second});
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> MemoryStore::ExecutedSizes() {
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  out.reserve(t_.executed.size());
+  for (const auto& [index, row] : t_.executed) out.emplace_back(index, row->size());
+  return out;
+}
+
+absl::Status MemoryStore::PruneExecutedBelow(uint64_t index) {
+  t_.executed.erase(t_.executed.begin(), t_.executed.lower_bound(index));
+  return absl::OkStatus();
+}
+
 absl::Status MemoryStore::PruneRoundsBelow(Round round) {
   for (auto it = t_.certificates_by_round.begin();
        it != t_.certificates_by_round.end() && it->first.first < round;) {
@@ -178,6 +213,7 @@ absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> MemoryStore::RowCou
       {"own_headers", static_cast<int64_t>(t_.own_headers.size())},
       {"votes", static_cast<int64_t>(t_.votes.size())},
       {"committed", static_cast<int64_t>(t_.committed.size())},
+      {"executed", static_cast<int64_t>(t_.executed.size())},
   };
 }
 

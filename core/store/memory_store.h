@@ -40,6 +40,11 @@ class MemoryStore final : public Store {
   absl::StatusOr<std::vector<CommittedSubDagRow>> CommittedFrom(uint64_t from,
                                                                 size_t limit) override;
   absl::Status PruneCommittedBelow(uint64_t index) override;
+  absl::Status AppendExecuted(uint64_t index, std::shared_ptr<const std::string> row) override;
+  absl::StatusOr<uint64_t> NextExecutedIndex() override;
+  absl::StatusOr<std::vector<ExecutedRow>> ExecutedFrom(uint64_t from, size_t limit) override;
+  absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> ExecutedSizes() override;
+  absl::Status PruneExecutedBelow(uint64_t index) override;
   absl::Status PruneRoundsBelow(Round round) override;
   // Copies every table before running `body` and puts the copy back if it
   // fails; each nesting level copies, which gives SqliteStore's savepoint
@@ -75,6 +80,8 @@ class MemoryStore final : public Store {
     absl::btree_map<std::pair<Round, AuthorityIndex>, Digest> votes;
     absl::btree_map<uint64_t, std::string> committed;
     uint64_t next_commit_index = 0;
+    absl::btree_map<uint64_t, std::shared_ptr<const std::string>> executed;
+    uint64_t next_executed_index = 0;
     std::optional<std::string> consensus_state;
   };
   Tables t_;

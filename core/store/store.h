@@ -38,6 +38,14 @@ struct CommittedSubDagRow {
   std::string sub_dag;      // serialized wire form, opaque to the store
 };
 
+// One row of the executor's durable output: a serialized wire::ExecutedSubDag
+// (the committed sub-DAG with the contents of its batches), opaque to the
+// store. Shared: a store in memory keeps the reference, not a copy.
+struct ExecutedRow {
+  uint64_t index = 0;
+  std::shared_ptr<const std::string> row;
+};
+
 // A batch sealed by one of the primary's own workers that reached a quorum of
 // workers and was reported to the primary, not yet in a certified own header.
 struct OwnPayloadRow {
@@ -116,6 +124,23 @@ class Store {
                                                                         size_t limit) = 0;
   // Drops committed rows with index < `index` (retention).
   virtual absl::Status PruneCommittedBelow(uint64_t index) = 0;
+
+  // ---- executed output (primaries): what clients read (core/execution) ----
+  // Appends row `index`, which must equal NextExecutedIndex(), else
+  // FailedPrecondition and nothing is written. The first row may have any
+  // index (an executor that starts after state sync skipped what it never
+  // had); after that, no gaps.
+  virtual absl::Status AppendExecuted(uint64_t index, std::shared_ptr<const std::string> row) = 0;
+  // One past the highest index ever appended, 0 if none; unchanged by
+  // pruning, so it survives a retention that removes every row.
+  virtual absl::StatusOr<uint64_t> NextExecutedIndex() = 0;
+  // Rows with index >= from, in index order, at most `limit`.
+  virtual absl::StatusOr<std::vector<ExecutedRow>> ExecutedFrom(uint64_t from, size_t limit) = 0;
+  // (index, size of the row in bytes) of every row kept, in index order: the
+  // executor's retention bookkeeping, read once at start.
+  virtual absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> ExecutedSizes() = 0;
+  // Drops executed rows with index < `index` (retention).
+  virtual absl::Status PruneExecutedBelow(uint64_t index) = 0;
 
   // ---- garbage collection (primaries) ----
   // Drops certificates, own headers, votes and payload marks of rounds below

@@ -121,7 +121,7 @@ void Worker::SealBatch(bool by_size) {
 void Worker::OnQuorum(PendingBatch batch) {
   // Processor: store, report to our primary, then promise the client.
   ++stats_.batches_quorum;
-  absl::Status s = env_.store->PutBatch(batch.digest, batch.batch, cleanup_round_);
+  absl::Status s = PutBatch(batch.digest, batch.batch);
   if (!s.ok()) {
     LOG(ERROR) << "storing own batch " << batch.digest.Short() << " failed: " << s;
     return;
@@ -186,7 +186,7 @@ absl::StatusOr<bool> Worker::StoreForeignBatch(const Digest& digest, std::string
   if (!existing.ok()) return existing.status();
   synchronizer_.Resolved(digest);
   if (existing->has_value()) return false;
-  absl::Status s = env_.store->PutBatch(digest, batch, cleanup_round_);
+  absl::Status s = PutBatch(digest, batch);
   if (!s.ok()) return s;
   wire::Request req;
   req.mutable_others_batch()->set_digest(digest.ToBytes());
@@ -276,17 +276,35 @@ void Worker::OnSynchronize(const wire::SynchronizeBatches& msg, Messenger::Respo
   respond(true, "ACK", {});
 }
 
+absl::Status Worker::PutBatch(const Digest& digest, std::string_view batch) {
+  absl::Status s = env_.store->PutBatch(digest, batch, cleanup_round_);
+  if (s.ok() && !cleanup_known_) untagged_.push_back(digest);
+  return s;
+}
+
 void Worker::OnCleanup(const wire::Cleanup& msg, Messenger::Responder respond) {
+  if (!cleanup_known_ && msg.round() > 0) {
+    // Until this worker (re)started and heard its primary, it tagged batches
+    // with round 0; the first bound it gets could delete them all, including
+    // batches a committed sub-DAG needs (a whole-committee restart lost
+    // every copy that way, scenarios/whole_committee_restart.json). They
+    // get the current round, as if stored now.
+    cleanup_known_ = true;
+    for (const Digest& d : untagged_) {
+      auto have = env_.store->GetBatch(d);
+      if (!have.ok() || !have->has_value()) continue;
+      absl::Status s = env_.store->PutBatch(d, **have, msg.round());
+      LOG_IF(ERROR, !s.ok()) << "re-tagging batch " << d.Short() << ": " << s;
+    }
+    untagged_.clear();
+  }
   if (msg.round() > cleanup_round_) {
     cleanup_round_ = msg.round();
     synchronizer_.Cleanup(cleanup_round_);
-    // Batches are tagged with the cleanup round current when they were
-    // stored, about gc_depth rounds behind the DAG. A certificate carrying a
-    // batch is collected (and its batches re-proposed if it was never
-    // committed) when the cleanup round passes it; keeping batches another
-    // 2 * gc_depth rounds leaves the re-proposal time to re-tag them.
-    const Round margin = 2 * params_.gc_depth;
-    const Round prune_below = cleanup_round_ > margin ? cleanup_round_ - margin : 0;
+    // The primary says how far: 2 * gc_depth behind the cleanup round, and
+    // never past a batch its executor has not copied yet
+    // (Primary::PruneBatchesBelow).
+    const Round prune_below = std::min<Round>(msg.prune_batches_below(), cleanup_round_);
     absl::Status s = env_.store->PruneBatchesBelow(prune_below);
     LOG_IF(ERROR, !s.ok()) << "pruning batches: " << s;
   }

@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "core/batch.h"
@@ -84,6 +85,9 @@ class Worker {
   void OnBatchRequest(const Endpoint& from, const wire::BatchRequest& msg, Messenger::Responder respond);
   void OnSynchronize(const wire::SynchronizeBatches& msg, Messenger::Responder respond);
   void OnCleanup(const wire::Cleanup& msg, Messenger::Responder respond);
+  // Stores with the current cleanup round as tag (remembering it if that
+  // round is not known yet).
+  absl::Status PutBatch(const Digest& digest, std::string_view batch);
   // Stores a batch received from elsewhere; false if it was already known.
   absl::StatusOr<bool> StoreForeignBatch(const Digest& digest, std::string_view batch);
   void ReportToPrimary(wire::Request request);
@@ -106,6 +110,9 @@ class Worker {
   bool batch_timer_armed_ = false;
   uint64_t next_batch_id_ = 0;
   Round cleanup_round_ = 0;
+  // False until the first Cleanup after a start; batches stored before it.
+  bool cleanup_known_ = false;
+  std::vector<Digest> untagged_;
   OnBatchAccepted on_accepted_;
   OnBatchAccepted on_sealed_;
   WorkerStats stats_;

@@ -1,0 +1,428 @@
+#include "core/execution/executor.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/batch.h"
+#include "glog/logging.h"
+
+namespace narwhal {
+namespace {
+
+// The batches of `executed` (a subsequence of the certificates' payloads in
+// order: re-proposed duplicates left out) given to the first certificate
+// that carries each.
+void AssignBatches(const std::vector<BatchRef>& executed,
+                   const std::vector<std::vector<BatchRef>>& payloads,
+                   std::vector<std::vector<BatchRef>>& out) {
+  size_t next = 0;
+  out.assign(payloads.size(), {});
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    for (const BatchRef& ref : payloads[i]) {
+      if (next < executed.size() && executed[next] == ref) {
+        out[i].push_back(ref);
+        ++next;
+      }
+    }
+  }
+  // The primary builds `executed` from these payloads: anything else is a bug.
+  CHECK_EQ(next, executed.size()) << "executed batches are not a subsequence of the payloads";
+}
+
+}  // namespace
+
+Executor::Executor(const Env& env, const Committee& committee, const Parameters& params,
+                   AuthorityIndex self, Messenger* messenger, ExecutorOptions options)
+    : env_(env),
+      committee_(committee),
+      params_(params),
+      self_(self),
+      messenger_(messenger),
+      options_(options) {
+  CHECK(env_.store != nullptr);
+  CHECK(messenger_ != nullptr);
+  CHECK_GE(options_.window_sub_dags, 1u);
+  CHECK_GE(options_.digests_per_request_max, 1u);
+}
+
+Executor::~Executor() {
+  *alive_ = false;
+  if (tick_armed_) env_.timers->Cancel(tick_timer_);
+}
+
+absl::Status Executor::Recover() {
+  auto next = env_.store->NextExecutedIndex();
+  if (!next.ok()) return next.status();
+  auto sizes = env_.store->ExecutedSizes();
+  if (!sizes.ok()) return sizes.status();
+  next_index_ = *next;
+  queued_next_ = *next;
+  have_any_ = *next > 0 || !sizes->empty();
+  sizes_.assign(sizes->begin(), sizes->end());
+  kept_bytes_ = 0;
+  for (const auto& [index, size] : sizes_) kept_bytes_ += size;
+  // Rows are appended in order with no gap: the sizes prove what is kept.
+  CHECK(sizes_.empty() || sizes_.back().first + 1 == next_index_)
+      << "executed rows end at " << sizes_.back().first << " but the next index is " << next_index_;
+  return absl::OkStatus();
+}
+
+void Executor::OnCommitted(const CommittedSubDag& sub, Round prune_floor) {
+  if (have_any_ && sub.index < queued_next_) return;  // executed before a restart
+  Pending p;
+  p.index = sub.index;
+  p.leader = sub.leader->digest;
+  p.leader_round = sub.leader->round();
+  p.prune_floor = prune_floor;
+  std::vector<std::vector<BatchRef>> payloads;
+  for (const CertificatePtr& c : sub.certificates) {
+    p.certificates.push_back(CertInfo{c->digest, c->author(), c->round(), {}});
+    payloads.push_back(c->header.payload);
+  }
+  std::vector<std::vector<BatchRef>> assigned;
+  AssignBatches(sub.batches, payloads, assigned);
+  for (size_t i = 0; i < assigned.size(); ++i) p.certificates[i].batches = std::move(assigned[i]);
+  Enqueue(std::move(p));
+}
+
+absl::Status Executor::OnCommittedRow(const std::string& bytes, Round prune_floor) {
+  wire::CommittedSubDag row;
+  if (!row.ParseFromString(bytes)) return absl::DataLossError("a stored committed sub-DAG does not parse");
+  CommittedSubDag sub;
+  sub.index = row.index();
+  for (const wire::Certificate& w : row.certificates()) {
+    auto c = Certificate::FromWire(w);
+    if (!c.ok()) return absl::DataLossError(absl::StrCat("stored sub-DAG ", row.index(), ": ", c.status().message()));
+    sub.certificates.push_back(std::make_shared<const Certificate>(std::move(*c)));
+  }
+  if (sub.certificates.empty()) return absl::DataLossError(absl::StrCat("stored sub-DAG ", row.index(), " is empty"));
+  sub.leader = sub.certificates.back();  // commit order: the leader is last
+  for (const wire::BatchRef& b : row.batches()) {
+    auto d = Digest::FromBytes(b.digest());
+    if (!d.ok()) return absl::DataLossError(absl::StrCat("stored sub-DAG ", row.index(), ": bad batch digest"));
+    sub.batches.push_back({*d, b.worker_id()});
+  }
+  OnCommitted(sub, prune_floor);
+  return absl::OkStatus();
+}
+
+void Executor::Enqueue(Pending p) {
+  if (have_any_) {
+    // The primary feeds every index once, in order; a gap would leave a hole
+    // in every client's stream.
+    CHECK_EQ(p.index, queued_next_) << "executor fed sub-DAG " << p.index << ", expected " << queued_next_;
+  } else {
+    next_index_ = p.index;  // the first row may start anywhere (state sync)
+  }
+  have_any_ = true;
+  queued_next_ = p.index + 1;
+  p.since_us = env_.clock->NowUs();
+  for (const CertInfo& c : p.certificates) {
+    for (const BatchRef& ref : c.batches) {
+      if (p.have.contains(ref)) continue;
+      p.missing.insert(ref);
+    }
+  }
+  const uint64_t index = p.index;
+  auto [it, inserted] = pending_.emplace(index, std::move(p));
+  CHECK(inserted);
+  for (const BatchRef& ref : it->second.missing) missing_[ref.digest].insert(index);
+  // Only the window ahead is fetched now; the rest when it moves up.
+  if (std::distance(pending_.begin(), it) < static_cast<ptrdiff_t>(options_.window_sub_dags)) {
+    Attempt(it->second);
+  }
+  ExecuteReady();
+  ArmTick();
+}
+
+void Executor::Attempt(Pending& p) {
+  if (p.missing.empty()) return;
+  p.requested = true;
+  // Local reads are cheap and final: try them every time.
+  if (local_read_) {
+    std::vector<BatchRef> wanted(p.missing.begin(), p.missing.end());
+    const uint64_t index = p.index;
+    for (const BatchRef& ref : wanted) {
+      std::optional<std::string> bytes = local_read_(ref.worker_id, ref.digest);
+      if (!bytes.has_value()) continue;
+      ++stats_.batches_read_locally;
+      Deliver(ref.digest, std::make_shared<const std::string>(std::move(*bytes)));
+      if (!pending_.contains(index)) return;  // cannot happen before ExecuteReady, but be safe
+    }
+    if (p.missing.empty()) return;
+  }
+  AskOwnWorkers(p);
+  if (p.attempts > 0) AskPeers(p);
+  ++p.attempts;
+}
+
+void Executor::AskOwnWorkers(Pending& p) {
+  // One digest per request: the answer holds the batch or nothing, so it
+  // needs no hashing to know which batch it is (our own worker is trusted).
+  std::weak_ptr<bool> alive = alive_;
+  absl::btree_map<WorkerId, wire::Request> sync;
+  for (const BatchRef& ref : p.missing) {
+    wire::Request req;
+    req.mutable_batch_request()->add_digests(ref.digest.ToBytes());
+    const Digest digest = ref.digest;
+    ++stats_.requests_sent;
+    (void)messenger_->SendUnreliable(
+        Endpoint::Worker(self_, ref.worker_id), req,
+        [this, alive, digest](const Endpoint&, const absl::StatusOr<wire::Response>& r) {
+          if (alive.expired() || !*alive.lock()) return;
+          if (!r.ok() || !r->success() || r->items_size() != 1) return;
+          ++stats_.batches_from_own_workers;
+          Deliver(digest, std::make_shared<const std::string>(r->items(0)));
+          ExecuteReady();
+        },
+        params_.sync_retry_delay_us);
+    // Which certificate carries it: the worker's synchronizer asks that
+    // author's worker first.
+    for (const CertInfo& c : p.certificates) {
+      if (std::find(c.batches.begin(), c.batches.end(), ref) == c.batches.end()) continue;
+      wire::Request& s = sync[ref.worker_id];
+      s.mutable_synchronize_batches()->add_digests(ref.digest.ToBytes());
+      s.mutable_synchronize_batches()->set_author(c.author);
+      s.mutable_synchronize_batches()->set_round(c.round);
+      break;
+    }
+  }
+  for (auto& [worker, req] : sync) {
+    (void)messenger_->SendUnreliable(Endpoint::Worker(self_, worker), req, nullptr, params_.sync_retry_delay_us);
+  }
+}
+
+void Executor::AskPeers(Pending& p) {
+  if (committee_.size() < 2) return;
+  std::vector<Digest> digests;
+  for (const BatchRef& ref : p.missing) digests.push_back(ref.digest);
+  std::weak_ptr<bool> alive = alive_;
+  for (size_t k = 0; k < options_.peers_per_attempt && k + 1 < committee_.size(); ++k) {
+    // Rotation over the other authorities, so that f silent ones cost time,
+    // never progress.
+    AuthorityIndex peer = static_cast<AuthorityIndex>((self_ + 1 + peer_rotation_++ % (committee_.size() - 1)) %
+                                                      committee_.size());
+    CHECK_NE(peer, self_);
+    for (size_t start = 0; start < digests.size(); start += options_.digests_per_request_max) {
+      const size_t end = std::min(digests.size(), start + options_.digests_per_request_max);
+      std::vector<Digest> asked(digests.begin() + start, digests.begin() + end);
+      wire::Request req;
+      req.mutable_executed_batches_request()->set_index(p.index);
+      for (const Digest& d : asked) req.mutable_executed_batches_request()->add_digests(d.ToBytes());
+      ++stats_.requests_sent;
+      const uint64_t index = p.index;
+      (void)messenger_->SendUnreliable(
+          Endpoint::Primary(peer), req,
+          [this, alive, index, asked](const Endpoint&, const absl::StatusOr<wire::Response>& r) {
+            if (alive.expired() || !*alive.lock()) return;
+            OnPeerAnswer(index, asked, r);
+          },
+          params_.sync_retry_delay_us);
+    }
+  }
+}
+
+void Executor::OnPeerAnswer(uint64_t index, const std::vector<Digest>& asked,
+                            const absl::StatusOr<wire::Response>& response) {
+  if (!response.ok() || !response->success()) return;
+  const size_t n = std::min<size_t>(asked.size(), response->items_size());
+  for (size_t i = 0; i < n; ++i) {
+    const std::string& bytes = response->items(i);
+    if (bytes.empty() || !missing_.contains(asked[i])) continue;
+    // A peer may be Byzantine: only the digest vouches for the bytes.
+    if (BatchDigest(bytes) != asked[i]) {
+      ++stats_.batches_rejected;
+      LOG(WARNING) << "executor: a peer sent bytes that do not match batch " << asked[i].Short()
+                   << " of sub-DAG " << index << "; ignored";
+      continue;
+    }
+    ++stats_.batches_from_peers;
+    Deliver(asked[i], std::make_shared<const std::string>(bytes));
+  }
+  ExecuteReady();
+}
+
+void Executor::Deliver(const Digest& digest, const Batch& bytes) {
+  auto it = missing_.find(digest);
+  if (it == missing_.end()) return;
+  for (uint64_t index : it->second) {
+    auto p = pending_.find(index);
+    if (p == pending_.end()) continue;
+    for (auto ref = p->second.missing.begin(); ref != p->second.missing.end();) {
+      if (ref->digest == digest) {
+        p->second.have[*ref] = bytes;
+        ref = p->second.missing.erase(ref);
+      } else {
+        ++ref;
+      }
+    }
+  }
+  missing_.erase(it);
+}
+
+void Executor::ExecuteReady() {
+  bool advanced = false;
+  while (!pending_.empty() && pending_.begin()->second.missing.empty()) {
+    Pending& p = pending_.begin()->second;
+    CHECK_EQ(p.index, next_index_);
+    absl::Status s = Append(p);
+    // The store-failure policy of the core: a write that did not happen
+    // cannot be skipped (a hole in the output) nor retried blindly; stop.
+    CHECK(s.ok()) << "executor: cannot persist executed sub-DAG " << p.index << ": " << s;
+    pending_.erase(pending_.begin());
+    advanced = true;
+  }
+  if (!advanced) return;
+  Prune();
+  // The window moved: fetch what came into it.
+  size_t k = 0;
+  for (auto& [index, p] : pending_) {
+    if (k++ >= options_.window_sub_dags) break;
+    if (!p.requested) Attempt(p);
+  }
+  // Local reads may have completed more.
+  if (!pending_.empty() && pending_.begin()->second.missing.empty()) ExecuteReady();
+}
+
+absl::Status Executor::Append(Pending& p) {
+  wire::ExecutedSubDag row;
+  row.set_index(p.index);
+  row.set_leader(p.leader.ToBytes());
+  row.set_leader_round(p.leader_round);
+  uint64_t batches = 0;
+  for (const CertInfo& c : p.certificates) {
+    wire::ExecutedCertificate* wc = row.add_certificates();
+    wc->set_digest(c.digest.ToBytes());
+    wc->set_author(c.author);
+    wc->set_round(c.round);
+    for (const BatchRef& ref : c.batches) {
+      auto have = p.have.find(ref);
+      CHECK(have != p.have.end()) << "executing sub-DAG " << p.index << " without batch " << ref.digest.Short();
+      wire::ExecutedBatch* b = wc->add_batches();
+      b->set_digest(ref.digest.ToBytes());
+      b->set_worker_id(ref.worker_id);
+      b->set_batch(*have->second);
+      ++batches;
+    }
+  }
+  auto bytes = std::make_shared<const std::string>(row.SerializeAsString());
+  if (absl::Status s = env_.store->AppendExecuted(p.index, bytes); !s.ok()) return s;
+  sizes_.emplace_back(p.index, bytes->size());
+  kept_bytes_ += bytes->size();
+  next_index_ = p.index + 1;
+  ++stats_.sub_dags_executed;
+  stats_.batches_executed += batches;
+  if (on_executed_) on_executed_(ExecutedRow{p.index, bytes});
+  return absl::OkStatus();
+}
+
+void Executor::Prune() {
+  uint64_t drop_below = 0;
+  // The last row stays: it proves the next index to a reader.
+  while (sizes_.size() > 1 && (sizes_.size() > params_.committed_output_retention ||
+                               kept_bytes_ > params_.committed_output_retention_bytes)) {
+    kept_bytes_ -= sizes_.front().second;
+    drop_below = sizes_.front().first + 1;
+    sizes_.pop_front();
+    ++stats_.rows_pruned;
+  }
+  if (drop_below == 0) return;
+  absl::Status s = env_.store->PruneExecutedBelow(drop_below);
+  // A prune that failed leaves rows a reader may still get: no harm, and
+  // the next prune covers them.
+  LOG_IF(ERROR, !s.ok()) << "executor: pruning rows below " << drop_below << ": " << s;
+}
+
+void Executor::ArmTick() {
+  if (tick_armed_ || pending_.empty()) return;
+  tick_armed_ = true;
+  tick_timer_ = env_.timers->Schedule(params_.sync_retry_delay_us, [this] {
+    tick_armed_ = false;
+    Tick();
+  });
+}
+
+void Executor::Tick() {
+  const TimeUs now = env_.clock->NowUs();
+  size_t k = 0;
+  for (auto& [index, p] : pending_) {
+    if (k++ >= options_.window_sub_dags) break;
+    Attempt(p);
+  }
+  if (!pending_.empty()) {
+    Pending& oldest = pending_.begin()->second;
+    if (!oldest.missing.empty() && now - oldest.since_us >= options_.warn_after_us &&
+        now - oldest.warned_us >= options_.warn_after_us) {
+      oldest.warned_us = now;
+      ++stats_.stall_warnings;
+      LOG(WARNING) << "executor " << self_ << ": sub-DAG " << oldest.index << " has waited "
+                   << (now - oldest.since_us) / kMillisecondUs << " ms for " << oldest.missing.size()
+                   << " batch(es), e.g. " << oldest.missing.begin()->digest.Short() << " of worker "
+                   << oldest.missing.begin()->worker_id << "; " << pending_.size()
+                   << " sub-DAG(s) wait behind it";
+    }
+  }
+  ExecuteReady();
+  ArmTick();
+}
+
+std::optional<Round> Executor::PruneFloor() const {
+  std::optional<Round> floor;
+  for (const auto& [index, p] : pending_) {
+    floor = floor.has_value() ? std::min(*floor, p.prune_floor) : p.prune_floor;
+  }
+  return floor;
+}
+
+std::optional<std::string> Executor::Lookup(uint64_t index, const Digest& digest) {
+  for (const auto& [i, p] : pending_) {
+    for (const auto& [ref, bytes] : p.have) {
+      if (ref.digest == digest) return *bytes;
+    }
+    if (i >= index) break;
+  }
+  if (index < next_index_ && index >= first_kept_index()) {
+    auto rows = env_.store->ExecutedFrom(index, 1);
+    if (rows.ok() && !rows->empty() && rows->front().index == index) {
+      wire::ExecutedSubDag row;
+      if (row.ParseFromString(*rows->front().row)) {
+        const std::string raw = digest.ToBytes();
+        for (const auto& c : row.certificates()) {
+          for (const auto& b : c.batches()) {
+            if (b.digest() == raw) return b.batch();
+          }
+        }
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+void Executor::OnBatchesRequest(const Endpoint& from, const wire::ExecutedBatchesRequest& request,
+                                Messenger::Responder respond) {
+  if (static_cast<size_t>(request.digests_size()) > options_.digests_per_request_max) {
+    respond(false, absl::StrCat("at most ", options_.digests_per_request_max, " digests per request"), {});
+    return;
+  }
+  ++stats_.peer_requests_served;
+  std::vector<std::string> items;
+  for (const std::string& raw : request.digests()) {
+    auto d = Digest::FromBytes(raw);
+    if (!d.ok()) {
+      respond(false, "bad digest", {});
+      return;
+    }
+    std::optional<std::string> bytes = Lookup(request.index(), *d);
+    if (!bytes.has_value() && local_read_) {
+      // Any of our workers may hold it; the digest says nothing of which.
+      for (WorkerId w = 0; w < committee_.workers_per_authority() && !bytes.has_value(); ++w) {
+        bytes = local_read_(w, *d);
+      }
+    }
+    items.push_back(bytes.value_or(std::string()));
+  }
+  respond(true, "", std::move(items));
+}
+
+}  // namespace narwhal
