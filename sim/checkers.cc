@@ -58,6 +58,12 @@ void Checkers::OnCommit(AuthorityIndex node, const CommittedSubDag& sub, TimeUs 
   last_commit_us_ = now_us;
   last_committed_round_ = std::max(last_committed_round_, sub.leader->round());
   committed_certificates_ += sub.certificates.size();
+  for (const CertificatePtr& c : sub.certificates) {
+    // Only what is later than the last record per author matters (the
+    // per-authority liveness check asks "any commit in a window").
+    std::vector<TimeUs>& times = author_commits_us_[c->author()];
+    if (times.empty() || times.back() != now_us) times.push_back(now_us);
+  }
   // The batches the sub-DAG executes (duplicates of earlier commits removed
   // by the primary): each must be one an honest worker sealed, executed once.
   for (const BatchRef& b : sub.batches) {
@@ -137,6 +143,30 @@ void Checkers::OnVoteOnWire(AuthorityIndex voter, AuthorityIndex origin, Round r
     Violate("votes", now_us, absl::StrCat("authority ", voter, " voted for two headers of authority ",
                                           origin, " round ", round, ": ", it->second.Short(), " and ",
                                           header.Short()));
+  }
+}
+
+void Checkers::FinishPerAuthority(TimeUs heal_us, TimeUs end_us, TimeUs liveness_bound_us,
+                                  const absl::btree_set<AuthorityIndex>& up_at_end) {
+  if (end_us - heal_us < liveness_bound_us) return;
+  for (AuthorityIndex a : up_at_end) {
+    if (!Honest(a)) continue;
+    const auto it = author_commits_us_.find(a);
+    bool committed = false;
+    TimeUs last = -1;
+    if (it != author_commits_us_.end()) {
+      for (TimeUs t : it->second) {
+        if (t <= heal_us + liveness_bound_us) last = t;
+        committed |= t > heal_us && t <= heal_us + liveness_bound_us;
+      }
+    }
+    if (!committed) {
+      Violate("authority_liveness", end_us,
+              absl::StrCat("no certificate of authority ", a, " was committed within ", liveness_bound_us / kMillisecondUs,
+                           " ms after the heal at ", heal_us / kMillisecondUs, " ms (its last before then: ",
+                           last < 0 ? std::string("none") : absl::StrCat(last / kMillisecondUs, " ms"),
+                           "); the committee runs without it"));
+    }
   }
 }
 

@@ -6,6 +6,8 @@
 //   availability  every transaction an honest worker accepted is committed
 //                 by the end of the run (after the heal and the drain);
 //   liveness      commits resume within a bound after the last heal;
+//   authority_liveness  every honest authority up at the end has a
+//                 certificate committed within that bound after the heal;
 //   dag           one certificate per (author, round) across all honest
 //                 views, parents of round r-1 carrying quorum stake;
 //   votes         no honest authority votes for two headers of one
@@ -47,6 +49,11 @@ class Checkers {
                     TimeUs now_us);
   // End-of-run checks: availability, and liveness after `heal_us`.
   void Finish(TimeUs heal_us, TimeUs end_us, TimeUs liveness_bound_us);
+  // Per-authority liveness: each honest authority in `up_at_end` has a
+  // certificate committed within the bound after the heal (global commits
+  // can hide an authority that never certifies again).
+  void FinishPerAuthority(TimeUs heal_us, TimeUs end_us, TimeUs liveness_bound_us,
+                          const absl::btree_set<AuthorityIndex>& up_at_end);
 
   const std::vector<Violation>& violations() const { return violations_; }
   // For checkers kept in their own files (sim/output_checker.h).
@@ -84,6 +91,8 @@ class Checkers {
   Round last_committed_round_ = 0;
   TimeUs last_commit_us_ = -1;
   std::vector<std::pair<TimeUs, TimeUs>> timeline_;
+  // author -> first-commit times of its certificates (per-authority liveness).
+  absl::btree_map<AuthorityIndex, std::vector<TimeUs>> author_commits_us_;
 
   // integrity and availability (lookup only; reports sort what they print)
   absl::flat_hash_map<Digest, std::vector<uint64_t>> batches_;

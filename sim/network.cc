@@ -35,6 +35,25 @@ void Network::Partition(const std::vector<AuthorityIndex>& a, const std::vector<
   }
 }
 
+void Network::PartitionRole(const std::vector<AuthorityIndex>& a, const std::vector<AuthorityIndex>& b, Role role) {
+  for (AuthorityIndex x : a) {
+    for (AuthorityIndex y : b) blocked_roles_.insert({x, y, role});
+  }
+}
+
+void Network::UnpartitionRole(const std::vector<AuthorityIndex>& a, const std::vector<AuthorityIndex>& b, Role role) {
+  for (AuthorityIndex x : a) {
+    for (AuthorityIndex y : b) blocked_roles_.erase({x, y, role});
+  }
+}
+
+bool Network::RoleCut(const Endpoint& from, const Endpoint& to) const {
+  if (blocked_roles_.empty()) return false;
+  auto role = [](const Endpoint& e) { return e.is_primary() ? Role::kPrimary : Role::kWorkers; };
+  return blocked_roles_.contains({from.authority, to.authority, role(from)}) ||
+         blocked_roles_.contains({to.authority, from.authority, role(to)});
+}
+
 void Network::SetDown(AuthorityIndex a, bool down) {
   if (down) {
     down_.insert(a);
@@ -73,7 +92,7 @@ void Network::SendParts(const Endpoint& from, const Endpoint& to, std::string pr
                          [this, from, to, shared, epoch] { Deliver(from, to, *shared, epoch); });
     return;
   }
-  if (blocked_.contains({from.authority, to.authority})) {
+  if (blocked_.contains({from.authority, to.authority}) || RoleCut(from, to)) {
     ++stats_.frames_dropped_partition;
     return;
   }

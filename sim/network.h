@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/container/btree_map.h"
@@ -78,7 +79,14 @@ class Network {
   void Unblock(AuthorityIndex from, AuthorityIndex to) { blocked_.erase({from, to}); }
   // Symmetric partition: every link between the two groups is cut.
   void Partition(const std::vector<AuthorityIndex>& a, const std::vector<AuthorityIndex>& b);
-  void HealAll() { blocked_.clear(); clogged_.clear(); }
+  void HealAll() { blocked_.clear(); blocked_roles_.clear(); clogged_.clear(); }
+  // A primary and its workers are separate processes, with their own TCP
+  // connections: a cut can reach one before the other (or only one). These
+  // cut only the `role` endpoints of each authority in `a` from every
+  // endpoint of each authority in `b`, both ways.
+  enum class Role : uint8_t { kPrimary = 1, kWorkers = 2 };
+  void PartitionRole(const std::vector<AuthorityIndex>& a, const std::vector<AuthorityIndex>& b, Role role);
+  void UnpartitionRole(const std::vector<AuthorityIndex>& a, const std::vector<AuthorityIndex>& b, Role role);
   // Adds `extra_delay_us` to every frame from `from` to `to`.
   void Clog(AuthorityIndex from, AuthorityIndex to, TimeUs extra_delay_us) {
     clogged_[{from, to}] = extra_delay_us;
@@ -112,6 +120,9 @@ class Network {
   absl::flat_hash_map<Endpoint, Receiver> receivers_;
   absl::flat_hash_map<Endpoint, PartsReceiver> parts_receivers_;
   absl::btree_set<std::pair<AuthorityIndex, AuthorityIndex>> blocked_;
+  // (authority whose role is cut, the other authority, role).
+  absl::btree_set<std::tuple<AuthorityIndex, AuthorityIndex, Role>> blocked_roles_;
+  bool RoleCut(const Endpoint& from, const Endpoint& to) const;
   absl::btree_map<std::pair<AuthorityIndex, AuthorityIndex>, TimeUs> clogged_;
   absl::btree_set<AuthorityIndex> down_;
   // Bumped when an authority goes down, so frames in flight to it are lost.

@@ -105,6 +105,13 @@ absl::Status AddFault(const Errors& e, const pb::Fault& f, size_t index, const S
   } else if (!f.group_a().empty() || !f.group_b().empty()) {
     return e.Bad(absl::StrCat(field, ".group_a"), absl::StrCat("not used by ", f.kind()));
   }
+  if (!f.role().empty()) {
+    if (ev.kind != K::kPartition) return e.Bad(absl::StrCat(field, ".role"), absl::StrCat("not used by ", f.kind()));
+    if (f.role() != "primary" && f.role() != "workers") {
+      return e.Bad(absl::StrCat(field, ".role"), absl::StrCat("must be \"primary\" or \"workers\", got \"", f.role(), "\""));
+    }
+    ev.role = f.role();
+  }
   FaultEvent end = ev;
   switch (ev.kind) {
     case K::kSetLoss:

@@ -168,9 +168,17 @@ class FaultApplier {
         break;
       }
       case K::kPartition:
+        if (!f.role.empty()) {
+          net.PartitionRole(f.group_a, f.group_b, f.role == "primary" ? Network::Role::kPrimary : Network::Role::kWorkers);
+          break;
+        }
         net.Partition(f.group_a, f.group_b);
         break;
       case K::kUnpartition:
+        if (!f.role.empty()) {
+          net.UnpartitionRole(f.group_a, f.group_b, f.role == "primary" ? Network::Role::kPrimary : Network::Role::kWorkers);
+          break;
+        }
         for (AuthorityIndex x : f.group_a) {
           for (AuthorityIndex y : f.group_b) {
             net.Unblock(x, y);
@@ -251,7 +259,9 @@ std::string FaultEvent::Describe() const {
   switch (kind) {
     case K::kSetLoss: return absl::StrCat(at, "loss=", value);
     case K::kSetDelay: return absl::StrCat(at, "delay_mean_ms=", value_us / 1000);
-    case K::kPartition: return absl::StrCat(at, "partition [", Group(group_a), "] | [", Group(group_b), "]");
+    case K::kPartition:
+      return absl::StrCat(at, "partition [", Group(group_a), "]", role.empty() ? "" : absl::StrCat(" (", role, ")"), " | [",
+                          Group(group_b), "]");
     case K::kBlock: return absl::StrCat(at, "block [", Group(group_a), "] -> [", Group(group_b), "]");
     case K::kClog: return absl::StrCat(at, "clog [", Group(group_a), "] -> [", Group(group_b), "] +", value_us / 1000, "ms");
     case K::kHeal: return absl::StrCat(at, "heal");
@@ -259,7 +269,9 @@ std::string FaultEvent::Describe() const {
     case K::kRestart: return absl::StrCat(at, "restart ", node);
     case K::kPause: return absl::StrCat(at, "pause ", node);
     case K::kResume: return absl::StrCat(at, "resume ", node);
-    case K::kUnpartition: return absl::StrCat(at, "unpartition [", Group(group_a), "] | [", Group(group_b), "]");
+    case K::kUnpartition:
+      return absl::StrCat(at, "unpartition [", Group(group_a), "]", role.empty() ? "" : absl::StrCat(" (", role, ")"),
+                          " | [", Group(group_b), "]");
     case K::kUnblock: return absl::StrCat(at, "unblock [", Group(group_a), "] -> [", Group(group_b), "]");
     case K::kUnclog: return absl::StrCat(at, "unclog [", Group(group_a), "] -> [", Group(group_b), "]");
     case K::kHealAll: return absl::StrCat(at, "heal_all (network healed, rates reset, crashed restarted, paused resumed)");
@@ -323,7 +335,8 @@ std::vector<FaultPeriod> FaultPeriods(const std::vector<FaultEvent>& faults, con
     open[key] = FaultPeriod{std::move(kind), std::move(label), t, t};
   };
   for (const FaultEvent& f : faults) {
-    const std::string groups = absl::StrCat("[", Group(f.group_a), "]|[", Group(f.group_b), "]");
+    const std::string groups = absl::StrCat("[", Group(f.group_a), "]", f.role.empty() ? "" : absl::StrCat("(", f.role, ")"),
+                                            "|[", Group(f.group_b), "]");
     switch (f.kind) {
       case K::kSetLoss:
         close("loss", f.at_us);
@@ -337,7 +350,9 @@ std::vector<FaultPeriod> FaultPeriods(const std::vector<FaultEvent>& faults, con
         break;
       case K::kPartition:
         start(absl::StrCat("net/partition", groups), "partition",
-              absl::StrCat("partition [", Group(f.group_a), "] | [", Group(f.group_b), "]"), f.at_us);
+              absl::StrCat("partition [", Group(f.group_a), "]", f.role.empty() ? "" : absl::StrCat(" (", f.role, ")"),
+                           " | [", Group(f.group_b), "]"),
+              f.at_us);
         break;
       case K::kUnpartition:
         close(absl::StrCat("net/partition", groups), f.at_us);
@@ -540,6 +555,13 @@ SimulationResult RunSimulation(const SimulationOptions& unresolved) {
   cluster.scheduler().RunUntil(options.duration_us);
   const TimeUs end_us = cluster.scheduler().NowUs();
   if (!checkers->failed()) checkers->Finish(result.heal_us, end_us, options.liveness_bound_us);
+  if (!checkers->failed()) {
+    absl::btree_set<AuthorityIndex> up;
+    for (AuthorityIndex a = 0; a < cluster.committee().size(); ++a) {
+      if (cluster.IsUp(a)) up.insert(a);
+    }
+    checkers->FinishPerAuthority(result.heal_us, end_us, options.liveness_bound_us, up);
+  }
   // What a client reads from index 0 at every authority, after all the run's
   // crashes and restarts.
   for (AuthorityIndex a = 0; a < cluster.committee().size() && !checkers->failed(); ++a) {

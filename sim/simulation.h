@@ -39,6 +39,9 @@ struct FaultEvent {
   TimeUs at_us = 0;
   Kind kind = Kind::kHeal;
   std::vector<AuthorityIndex> group_a, group_b;
+  // Partition and unpartition only: "" cuts whole authorities; "primary" or
+  // "workers" cuts only those processes of group_a's authorities.
+  std::string role;
   AuthorityIndex node = 0;
   double value = 0;
   TimeUs value_us = 0;

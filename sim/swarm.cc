@@ -171,14 +171,63 @@ std::string DrawSwarm(SimulationOptions* o) {
       }
     }
   }
+  // A long cut that crosses garbage collection (issue 12: an authority cut
+  // off for longer than gc_depth rounds of the others never certified
+  // again; episodes of at most 10 s at gc_depth 50 never crossed it). One
+  // authority's primary is cut first, its worker up to 2 s later (separate
+  // processes, separate connections), until shortly before the heal; and
+  // gc_depth is made small enough for the cut to cross it.
+  std::string long_cut;
+  if (n >= 4 && heal > 4 * kSecondUs && r.Bernoulli(0.35)) {
+    const TimeUs start = r.UniformRange(first, heal / 3) / kMillisecondUs * kMillisecondUs;
+    const TimeUs lag = r.UniformRange(0, 2 * kSecondUs) / kMillisecondUs * kMillisecondUs;
+    const TimeUs end = (heal - r.UniformRange(0, kSecondUs)) / kMillisecondUs * kMillisecondUs;
+    for (AuthorityIndex v : Shuffled(r, n)) {
+      if (o->cluster.byzantine.contains(v) || start + lag >= end) continue;
+      uint64_t down_stake = stakes[v];
+      bool clash = false;
+      for (const Down& d : downs) {
+        if (d.start_us <= end && start <= d.end_us) {
+          down_stake += stakes[d.node];
+          clash |= d.node == v;
+        }
+      }
+      if (clash || down_stake > budget) continue;
+      const std::vector<AuthorityIndex> alone = {v};
+      std::vector<AuthorityIndex> rest;
+      for (AuthorityIndex x = 0; x < n; ++x) {
+        if (x != v) rest.push_back(x);
+      }
+      FaultEvent primary = Event(start, K::kPartition);
+      primary.group_a = alone;
+      primary.group_b = rest;
+      primary.role = "primary";
+      FaultEvent whole = Event(start + lag, K::kPartition);
+      whole.group_a = alone;
+      whole.group_b = rest;
+      FaultEvent whole_end = whole;
+      whole_end.at_us = end;
+      whole_end.kind = K::kUnpartition;
+      FaultEvent primary_end = primary;
+      primary_end.at_us = end;
+      primary_end.kind = K::kUnpartition;
+      out.insert(out.end(), {primary, whole, whole_end, primary_end});
+      downs.push_back({v, start, end});
+      static constexpr Round kSmallGcDepths[] = {6, 10, 20};
+      o->cluster.params.gc_depth = kSmallGcDepths[r.Uniform(3)];
+      long_cut = absl::StrFormat(", authority %d cut off %.3f-%.3f s (primary first, %d ms ahead), gc_depth %d", v,
+                                 start / 1e6, end / 1e6, lag / kMillisecondUs, o->cluster.params.gc_depth);
+      break;
+    }
+  }
   out.push_back(Event(heal, K::kHealAll));
   std::stable_sort(out.begin(), out.end(), [](const FaultEvent& a, const FaultEvent& b) { return a.at_us < b.at_us; });
   o->faults.insert(o->faults.end(), out.begin(), out.end());
   return absl::StrFormat(
-      "swarm: delay %s mean %d ms, loss %.3f, duplication %.3f, byzantine [%s], %d fault events, heal_all at %.3f s",
+      "swarm: delay %s mean %d ms, loss %.3f, duplication %.3f, byzantine [%s], %d fault events, heal_all at %.3f s%s",
       net.delay_distribution == DelayDistribution::kUniform ? "uniform" : "exponential",
       net.one_way_delay_us_mean / kMillisecondUs, net.packet_loss_probability, net.packet_duplication_probability,
-      absl::StrJoin(byz_notes, ","), out.size() - 1, heal / 1e6);
+      absl::StrJoin(byz_notes, ","), out.size() - 1, heal / 1e6, long_cut);
 }
 
 }  // namespace narwhal::sim

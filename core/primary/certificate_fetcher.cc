@@ -8,6 +8,7 @@ CertificateFetcher::CertificateFetcher(const Env& env, const Committee* committe
                                        const Parameters* params, AuthorityIndex self,
                                        Messenger* messenger, OnItem on_item)
     : params_(params),
+      clock_(env.clock),
       messenger_(messenger),
       on_item_(std::move(on_item)),
       schedule_(env, committee->size(), self, params->sync_retry_delay_us,
@@ -35,7 +36,11 @@ void CertificateFetcher::Ask(const Digest& digest, const std::vector<AuthorityIn
           for (const std::string& item : r->items()) on_item_(from, item);
         },
         params_->sync_retry_delay_us);
-    LOG_IF(WARNING, !s.ok()) << "certificate sync request to " << a << " failed: " << s;
+    uint64_t held = 0;
+    if (!s.ok() && warnings_.Allow(a, clock_->NowUs(), &held)) {
+      LOG(WARNING) << "certificate sync request to authority " << a << " failed: " << s << " (" << held
+                   << " more such failures to it in the last 10 s)";
+    }
   }
 }
 

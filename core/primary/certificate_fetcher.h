@@ -11,6 +11,7 @@
 #include "absl/container/btree_map.h"
 #include "core/committee.h"
 #include "core/env.h"
+#include "core/log_limiter.h"
 #include "core/net/messenger.h"
 #include "core/net/sync_schedule.h"
 #include "core/parameters.h"
@@ -34,8 +35,10 @@ class CertificateFetcher {
   void Ask(const Digest& digest, const std::vector<AuthorityIndex>& targets);
 
   const Parameters* params_;
+  const Clock* clock_;
   Messenger* messenger_;
   OnItem on_item_;
+  LogLimiter warnings_{10 * kSecondUs};  // per peer
   SyncSchedule schedule_;
   uint64_t requests_sent_ = 0;
 };

@@ -170,7 +170,10 @@ absl::Status Primary::Recover() {
   auto own_payload = env_.store->ListOwnPayload();
   if (!own_payload.ok()) return own_payload.status();
   absl::btree_set<BatchRef> pending;
-  for (const OwnPayloadRow& row : *own_payload) pending.insert({row.digest, row.worker});
+  for (const OwnPayloadRow& row : *own_payload) {
+    pending.insert({row.digest, row.worker});
+    own_pending_tags_.emplace(BatchRef{row.digest, row.worker}, 0);  // tag unknown after a restart
+  }
   absl::btree_set<BatchRef> in_flight;
   if (own_header_ && !own_certified_) in_flight.insert(own_header_->payload.begin(), own_header_->payload.end());
   for (const auto& [round, authors] : dag_) {
@@ -237,7 +240,8 @@ void Primary::OnRequest(const Endpoint& from, const wire::Request& request,
         respond(false, "bad batch report", {});
         return;
       }
-      absl::Status stored = OnWorkerBatch(from, *d, w, ours, ours ? request.our_batch().created_at_us() : 0);
+      absl::Status stored = OnWorkerBatch(from, *d, w, ours, ours ? request.our_batch().created_at_us() : 0,
+                                          ours ? request.our_batch().stored_round() : 0);
       if (!stored.ok()) {
         // No ACK: the worker retries, and its client is not told "accepted".
         LOG(ERROR) << "store: recording batch " << d->Short() << ": " << stored;
@@ -499,8 +503,14 @@ void Primary::WakePayload(const BatchRef& ref) {
 }
 
 absl::Status Primary::OnWorkerBatch(const Endpoint& from, const Digest& digest, WorkerId worker,
-                                   bool ours, TimeUs created_at_us) {
+                                   bool ours, TimeUs created_at_us, Round stored_round) {
   const BatchRef ref{digest, worker};
+  if (ours) {
+    // Until it is committed, our worker must keep it (PruneBatchesBelow):
+    // the lowest tag it was reported with.
+    auto [it, inserted] = own_pending_tags_.emplace(ref, stored_round);
+    if (!inserted) it->second = std::min(it->second, stored_round);
+  }
   if (ours && !payload_queued_.contains(ref)) {
     // Durable before the worker's ACK (and so before the client hears
     // "accepted"): after a crash the batch is still proposed. Written first
@@ -716,6 +726,12 @@ Round Primary::PruneBatchesBelow() const {
   const Round margin = 2 * params_.gc_depth;
   Round below = cleanup > margin ? cleanup - margin : 0;
   if (std::optional<Round> floor = executor_->PruneFloor(); floor.has_value()) below = std::min(below, *floor);
+  // And our own batches stay until they are committed, however long that
+  // takes: an authority cut off for longer than 2 * gc_depth rounds of the
+  // others proposes them again when it is back, and its peers can fetch
+  // them only from our worker (theirs deleted them long ago).
+  // scenarios/isolated_longer_than_gc.json.
+  for (const auto& [ref, tag] : own_pending_tags_) below = std::min(below, tag);
   return below;
 }
 
@@ -787,6 +803,7 @@ void Primary::OnCommitted(const std::vector<CommittedSubDag>& committed_in) {
     PruneCommittedRows(sub.index);
     for (const CertificatePtr& c : sub.certificates) {
       if (c->author() != self_) continue;
+      last_own_committed_round_ = std::max(last_own_committed_round_, c->round());
       ForgetOwnPayload(c->header.payload);
       own_uncommitted_.erase(c->round());
     }
@@ -828,7 +845,22 @@ void Primary::GarbageCollect(Round new_gc_round) {
   sends_by_round_.erase(sends_by_round_.begin(), sends_by_round_.upper_bound(gc_round_));
   fetcher_.Cleanup(gc_round_);
   for (auto it = waiting_headers_.begin(); it != waiting_headers_.end();) {
-    it = it->second.header.round <= gc_round_ ? waiting_headers_.erase(it) : std::next(it);
+    if (it->second.header.round > gc_round_) {
+      ++it;
+      continue;
+    }
+    uint64_t held = 0;
+    if (!it->second.missing_payload.empty() && warnings_.Allow(3, env_.clock->NowUs(), &held)) {
+      // It waited until garbage collection for batches nobody served: we
+      // never voted for it.
+      LOG(WARNING) << "primary " << self_ << ": dropped the header of authority " << it->second.header.author
+                   << " round " << it->second.header.round << " after waiting for "
+                   << it->second.missing_payload.size() << " batch(es) it names, e.g. "
+                   << it->second.missing_payload.begin()->digest.Short() << " of worker "
+                   << it->second.missing_payload.begin()->worker_id << ", that no worker served [" << held
+                   << " similar warnings held back]";
+    }
+    it = waiting_headers_.erase(it);
   }
   for (auto it = waiting_certificates_.begin(); it != waiting_certificates_.end();) {
     it = it->second.certificate->round() <= gc_round_ ? waiting_certificates_.erase(it) : std::next(it);

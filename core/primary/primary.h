@@ -36,6 +36,7 @@
 #include "core/dag.h"
 #include "core/env.h"
 #include "core/execution/executor.h"
+#include "core/log_limiter.h"
 #include "core/net/messenger.h"
 #include "core/parameters.h"
 #include "core/primary/certificate_fetcher.h"
@@ -121,7 +122,7 @@ class Primary {
   void OnVote(const Endpoint& from, const wire::Vote& msg);
   void OnCertificate(const Endpoint& from, std::string_view bytes);
   absl::Status OnWorkerBatch(const Endpoint& from, const Digest& digest, WorkerId worker, bool ours,
-                             TimeUs created_at_us);
+                             TimeUs created_at_us, Round stored_round);
   void OnCertificatesRequest(const wire::CertificatesRequest& msg, Messenger::Responder respond);
 
   // ---- validation ----
@@ -193,6 +194,16 @@ class Primary {
   CertificateFetcher fetcher_;
   // After messenger_: destroyed before it (its callbacks check liveness).
   std::unique_ptr<Executor> executor_;
+  // Operator warnings, rate limited (log_limiter.h): our headers without a
+  // quorum of votes, our certificates not committed, headers dropped while
+  // waiting for batches nobody served.
+  LogLimiter warnings_{10 * kSecondUs};
+  uint64_t uncertified_headers_ = 0;  // consecutive own headers without a certificate
+  Round last_own_committed_round_ = 0;
+  void WarnIfStuck();
+  // Our batches not committed yet -> the lowest round our worker tagged
+  // them with (0: unknown). Workers keep them (PruneBatchesBelow).
+  absl::btree_map<BatchRef, Round> own_pending_tags_;
   // The prune_batches_below last sent to our workers (Cleanup): monotonic.
   Round prune_batches_sent_ = 0;
   Round PruneBatchesBelow() const;

@@ -66,6 +66,8 @@ void Primary::TryPropose() {
 
 void Primary::Propose() {
   const Round r = proposer_round_;
+  if (own_header_) uncertified_headers_ = own_certified_ ? 0 : uncertified_headers_ + 1;
+  WarnIfStuck();
   // Our previous header never got its certificate (we move on without it):
   // its batches go back to the front of the queue so they are not lost.
   if (own_header_ && !own_certified_) {
@@ -218,8 +220,41 @@ void Primary::RequeueUnreachableOwnBatches(Round top) {
   }
 }
 
+void Primary::WarnIfStuck() {
+  const TimeUs now = env_.clock->NowUs();
+  uint64_t held = 0;
+  // Five headers in a row without a quorum of votes: peers do not vote for
+  // them (most often: they cannot fetch a batch the headers name).
+  if (uncertified_headers_ >= 5 && own_header_ && warnings_.Allow(1, now, &held)) {
+    std::string voters;
+    for (const auto& [author, sig] : own_votes_) absl::StrAppend(&voters, voters.empty() ? "" : ",", author);
+    LOG(WARNING) << "primary " << self_ << ": its last " << uncertified_headers_
+                 << " headers got no quorum of votes (round " << own_header_->round << ": votes from {" << voters
+                 << "} of " << committee_.size() << ")"
+                 << (own_header_->payload.empty()
+                         ? std::string()
+                         : absl::StrCat("; it names ", own_header_->payload.size(), " batch(es), e.g. ",
+                                        own_header_->payload.front().digest.Short(), " of worker ",
+                                        own_header_->payload.front().worker_id,
+                                        ", which peers without it must fetch before voting"))
+                 << " [" << held << " similar warnings held back]";
+  }
+  // Our certificates not committed for gc_depth rounds while others' are:
+  // the committee runs without us.
+  const Round committed = consensus_->last_committed_round();
+  if (last_own_committed_round_ > 0 && committed > last_own_committed_round_ + params_.gc_depth &&
+      !own_pending_tags_.empty() && warnings_.Allow(2, now, &held)) {
+    LOG(WARNING) << "primary " << self_ << ": none of its certificates committed since round "
+                 << last_own_committed_round_ << " (the committee is at round " << committed << "); "
+                 << own_pending_tags_.size() << " own batch(es) accepted and waiting, e.g. "
+                 << own_pending_tags_.begin()->first.digest.Short() << " [" << held
+                 << " similar warnings held back]";
+  }
+}
+
 void Primary::ForgetOwnPayload(const std::vector<BatchRef>& committed) {
   for (const BatchRef& b : committed) {
+    own_pending_tags_.erase(b);
     absl::Status s = env_.store->RemoveOwnPayload(b.digest, b.worker_id);
     LOG_IF(ERROR, !s.ok()) << "store: " << s;
   }

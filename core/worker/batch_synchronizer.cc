@@ -9,6 +9,7 @@ BatchSynchronizer::BatchSynchronizer(const Env& env, const Committee* committee,
                                      const Parameters* params, AuthorityIndex self, WorkerId id,
                                      Messenger* messenger, OnFetched on_fetched)
     : params_(params),
+      clock_(env.clock),
       id_(id),
       messenger_(messenger),
       on_fetched_(std::move(on_fetched)),
@@ -34,7 +35,11 @@ void BatchSynchronizer::Ask(const Digest& digest, const std::vector<AuthorityInd
           OnResponse(digest, r);
         },
         params_->sync_retry_delay_us);
-    LOG_IF(WARNING, !s.ok()) << "batch sync request to authority " << a << " failed: " << s;
+    uint64_t held = 0;
+    if (!s.ok() && warnings_.Allow(a, clock_->NowUs(), &held)) {
+      LOG(WARNING) << "batch sync request to authority " << a << " failed: " << s << " (" << held
+                   << " more such failures to it in the last 10 s)";
+    }
   }
 }
 

@@ -12,6 +12,7 @@
 #include "absl/container/btree_map.h"
 #include "core/committee.h"
 #include "core/env.h"
+#include "core/log_limiter.h"
 #include "core/net/messenger.h"
 #include "core/net/sync_schedule.h"
 #include "core/parameters.h"
@@ -41,8 +42,10 @@ class BatchSynchronizer {
   void OnResponse(const Digest& digest, const absl::StatusOr<wire::Response>& response);
 
   const Parameters* params_;
+  const Clock* clock_;
   WorkerId id_;
   Messenger* messenger_;
+  LogLimiter warnings_{10 * kSecondUs};  // per peer
   OnFetched on_fetched_;
   SyncSchedule schedule_;
   uint64_t fetched_ = 0;

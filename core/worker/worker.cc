@@ -109,8 +109,11 @@ void Worker::SealBatch(bool by_size) {
         });
     if (!h.ok()) {
       // That peer is far behind; the others can still make the quorum.
-      LOG(WARNING) << "batch " << pb.digest.Short() << " not sent to authority " << a << ": "
-                   << h.status();
+      uint64_t held = 0;
+      if (send_warnings_.Allow(a, env_.clock->NowUs(), &held)) {
+        LOG(WARNING) << "batch " << pb.digest.Short() << " not sent to authority " << a << ": " << h.status()
+                     << " (" << held << " more batches not sent to it in the last 10 s)";
+      }
       continue;
     }
     handles.push_back(std::move(*h));
@@ -131,6 +134,7 @@ void Worker::OnQuorum(PendingBatch batch) {
   ours->set_digest(batch.digest.ToBytes());
   ours->set_worker_id(id_);
   ours->set_created_at_us(batch.created_at_us);
+  ours->set_stored_round(cleanup_round_);
   // The client hears "accepted" only once our primary has the digest
   // durably (its ACK): a crash of this worker before then cannot lose a
   // transaction that was promised.

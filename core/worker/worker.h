@@ -22,6 +22,7 @@
 #include "core/byzantine.h"
 #include "core/committee.h"
 #include "core/env.h"
+#include "core/log_limiter.h"
 #include "core/net/messenger.h"
 #include "core/parameters.h"
 #include "core/store/store.h"
@@ -113,6 +114,7 @@ class Worker {
   // False until the first Cleanup after a start; batches stored before it.
   bool cleanup_known_ = false;
   std::vector<Digest> untagged_;
+  LogLimiter send_warnings_{10 * kSecondUs};  // per peer
   OnBatchAccepted on_accepted_;
   OnBatchAccepted on_sealed_;
   WorkerStats stats_;
