@@ -100,6 +100,56 @@ std::string DrawSwarm(SimulationOptions* o) {
   const TimeUs first = kSecondUs / 2;
   std::vector<FaultEvent> out;
   std::vector<Down> downs;
+  // Drawn first, so that the shorter episodes below respect its fault
+  // budget. A long cut that crosses garbage collection (issue 12: an authority cut
+  // off for longer than gc_depth rounds of the others never certified
+  // again; episodes of at most 10 s at gc_depth 50 never crossed it). One
+  // authority's primary is cut first, its worker up to 2 s later (separate
+  // processes, separate connections), until shortly before the heal; and
+  // gc_depth is made small enough for the cut to cross it.
+  std::string long_cut;
+  if (n >= 4 && heal > 4 * kSecondUs && r.Bernoulli(0.35)) {
+    const TimeUs start = r.UniformRange(first, heal / 3) / kMillisecondUs * kMillisecondUs;
+    const TimeUs lag = r.UniformRange(0, 2 * kSecondUs) / kMillisecondUs * kMillisecondUs;
+    const TimeUs end = (heal - r.UniformRange(0, kSecondUs)) / kMillisecondUs * kMillisecondUs;
+    for (AuthorityIndex v : Shuffled(r, n)) {
+      if (o->cluster.byzantine.contains(v) || start + lag >= end) continue;
+      uint64_t down_stake = stakes[v];
+      bool clash = false;
+      for (const Down& d : downs) {
+        if (d.start_us <= end && start <= d.end_us) {
+          down_stake += stakes[d.node];
+          clash |= d.node == v;
+        }
+      }
+      if (clash || down_stake > budget) continue;
+      const std::vector<AuthorityIndex> alone = {v};
+      std::vector<AuthorityIndex> rest;
+      for (AuthorityIndex x = 0; x < n; ++x) {
+        if (x != v) rest.push_back(x);
+      }
+      FaultEvent primary = Event(start, K::kPartition);
+      primary.group_a = alone;
+      primary.group_b = rest;
+      primary.role = "primary";
+      FaultEvent whole = Event(start + lag, K::kPartition);
+      whole.group_a = alone;
+      whole.group_b = rest;
+      FaultEvent whole_end = whole;
+      whole_end.at_us = end;
+      whole_end.kind = K::kUnpartition;
+      FaultEvent primary_end = primary;
+      primary_end.at_us = end;
+      primary_end.kind = K::kUnpartition;
+      out.insert(out.end(), {primary, whole, whole_end, primary_end});
+      downs.push_back({v, start, end});
+      static constexpr Round kSmallGcDepths[] = {6, 10, 20};
+      o->cluster.params.gc_depth = kSmallGcDepths[r.Uniform(3)];
+      long_cut = absl::StrFormat(", authority %d cut off %.3f-%.3f s (primary first, %d ms ahead), gc_depth %d", v,
+                                 start / 1e6, end / 1e6, lag / kMillisecondUs, o->cluster.params.gc_depth);
+      break;
+    }
+  }
   const int episodes = static_cast<int>(r.Uniform(9));
   for (int e = 0; e < episodes && heal - first > kSecondUs / 2; ++e) {
     const TimeUs start = r.UniformRange(first, heal - kSecondUs / 4) / kMillisecondUs * kMillisecondUs;
@@ -169,55 +219,6 @@ std::string DrawSwarm(SimulationOptions* o) {
           break;
         }
       }
-    }
-  }
-  // A long cut that crosses garbage collection (issue 12: an authority cut
-  // off for longer than gc_depth rounds of the others never certified
-  // again; episodes of at most 10 s at gc_depth 50 never crossed it). One
-  // authority's primary is cut first, its worker up to 2 s later (separate
-  // processes, separate connections), until shortly before the heal; and
-  // gc_depth is made small enough for the cut to cross it.
-  std::string long_cut;
-  if (n >= 4 && heal > 4 * kSecondUs && r.Bernoulli(0.35)) {
-    const TimeUs start = r.UniformRange(first, heal / 3) / kMillisecondUs * kMillisecondUs;
-    const TimeUs lag = r.UniformRange(0, 2 * kSecondUs) / kMillisecondUs * kMillisecondUs;
-    const TimeUs end = (heal - r.UniformRange(0, kSecondUs)) / kMillisecondUs * kMillisecondUs;
-    for (AuthorityIndex v : Shuffled(r, n)) {
-      if (o->cluster.byzantine.contains(v) || start + lag >= end) continue;
-      uint64_t down_stake = stakes[v];
-      bool clash = false;
-      for (const Down& d : downs) {
-        if (d.start_us <= end && start <= d.end_us) {
-          down_stake += stakes[d.node];
-          clash |= d.node == v;
-        }
-      }
-      if (clash || down_stake > budget) continue;
-      const std::vector<AuthorityIndex> alone = {v};
-      std::vector<AuthorityIndex> rest;
-      for (AuthorityIndex x = 0; x < n; ++x) {
-        if (x != v) rest.push_back(x);
-      }
-      FaultEvent primary = Event(start, K::kPartition);
-      primary.group_a = alone;
-      primary.group_b = rest;
-      primary.role = "primary";
-      FaultEvent whole = Event(start + lag, K::kPartition);
-      whole.group_a = alone;
-      whole.group_b = rest;
-      FaultEvent whole_end = whole;
-      whole_end.at_us = end;
-      whole_end.kind = K::kUnpartition;
-      FaultEvent primary_end = primary;
-      primary_end.at_us = end;
-      primary_end.kind = K::kUnpartition;
-      out.insert(out.end(), {primary, whole, whole_end, primary_end});
-      downs.push_back({v, start, end});
-      static constexpr Round kSmallGcDepths[] = {6, 10, 20};
-      o->cluster.params.gc_depth = kSmallGcDepths[r.Uniform(3)];
-      long_cut = absl::StrFormat(", authority %d cut off %.3f-%.3f s (primary first, %d ms ahead), gc_depth %d", v,
-                                 start / 1e6, end / 1e6, lag / kMillisecondUs, o->cluster.params.gc_depth);
-      break;
     }
   }
   out.push_back(Event(heal, K::kHealAll));
