@@ -17,6 +17,7 @@ void OutputChecker::OnCommit(AuthorityIndex a, const CommittedSubDag& sub, TimeU
   if (!Honest(a)) return;
   // The agreement checker compares commits; the first honest one is enough here.
   committed_batches_.try_emplace(sub.index, sub.batches);
+  first_commit_us_.try_emplace(sub.index, now_us);
 }
 
 void OutputChecker::OnExecuted(AuthorityIndex a, const ExecutedRow& row, TimeUs now_us) {
@@ -139,12 +140,26 @@ void OutputChecker::FinishAuthority(AuthorityIndex a, Store* store, bool up,
     Violate(end_us, absl::StrCat("authority ", a, " output ends at ", expect, " but its next index is ", *next));
     return;
   }
-  if (!up || retention_sub_dags_ < *next) return;  // a stopped node, or a stream cut by retention
-  std::vector<uint64_t> missing;
-  for (uint64_t tx : accepted) {
-    if (!read_tx.contains(tx)) missing.push_back(tx);
+  if (!up) return;  // a stopped node serves what it has
+  // Consensus committed [0, required) at least the grace before the end.
+  uint64_t required = 0;
+  for (const auto& [index, t] : first_commit_us_) {
+    if (t + kExecutionGraceUs > end_us) break;
+    required = index + 1;
   }
-  if (!missing.empty()) {
+  if (expect < required) {
+    Violate(end_us, absl::StrCat("authority ", a, " serves its output up to index ", expect, " but consensus committed ",
+                                 required, " sub-DAGs at least ", kExecutionGraceUs / kMillisecondUs,
+                                 " ms before the end: its executor is stuck"));
+    return;
+  }
+  std::vector<uint64_t> missing;
+  for (auto it = references_.begin(); it != references_.end() && it->first < required; ++it) {
+    for (uint64_t tx : it->second.tx_ids) {
+      if (accepted.contains(tx) && !read_tx.contains(tx)) missing.push_back(tx);
+    }
+  }
+  if (!missing.empty() && retention_sub_dags_ >= *next) {
     std::sort(missing.begin(), missing.end());
     Violate(end_us, absl::StrCat("authority ", a, ": ", missing.size(), " accepted transactions are not in the",
                                  " output a client reads from index 0 (", *next, " sub-DAGs), e.g. ",

@@ -10,8 +10,9 @@
 //   at end  each honest authority's store, read from index 0 as a client
 //           would (after every crash and restart the run had), is gap-free
 //           from 0 (or from its retention's first kept index), equal to the
-//           reference rows, and, if the authority is up, holds every
-//           transaction a worker accepted.
+//           reference rows, and, if the authority is up, reaches every
+//           sub-DAG consensus committed at least kExecutionGraceUs before
+//           the end, with every accepted transaction in them.
 // Violations go to the Checkers' list under the name "output".
 #ifndef NARWHAL_SIM_OUTPUT_CHECKER_H_
 #define NARWHAL_SIM_OUTPUT_CHECKER_H_
@@ -37,6 +38,9 @@ class OutputChecker {
 
   // Consensus committed `sub` at an honest authority (the batches to execute).
   void OnCommit(AuthorityIndex a, const CommittedSubDag& sub, TimeUs now_us);
+  // How far an up authority's executor may lag behind consensus at the end
+  // (it fetches batches its workers lack, with retries).
+  static constexpr TimeUs kExecutionGraceUs = 5 * kSecondUs;
   // Authority `a`'s executor made `row` durable.
   void OnExecuted(AuthorityIndex a, const ExecutedRow& row, TimeUs now_us);
   // `store` is authority `a`'s primary store; `up`: whether it runs at the end.
@@ -64,6 +68,7 @@ class OutputChecker {
   const uint64_t retention_sub_dags_;
   // index -> the batches consensus executes there (from honest commits).
   absl::btree_map<uint64_t, std::vector<BatchRef>> committed_batches_;
+  absl::btree_map<uint64_t, TimeUs> first_commit_us_;
   absl::btree_map<uint64_t, Reference> references_;
   // Transactions seen in the reference stream, for "none twice".
   absl::flat_hash_set<uint64_t> seen_tx_;  // lookup only

@@ -106,7 +106,9 @@ absl::Status AddFault(const Errors& e, const pb::Fault& f, size_t index, const S
     return e.Bad(absl::StrCat(field, ".group_a"), absl::StrCat("not used by ", f.kind()));
   }
   if (!f.role().empty()) {
-    if (ev.kind != K::kPartition) return e.Bad(absl::StrCat(field, ".role"), absl::StrCat("not used by ", f.kind()));
+    if (ev.kind != K::kPartition && ev.kind != K::kUnpartition) {
+      return e.Bad(absl::StrCat(field, ".role"), absl::StrCat("not used by ", f.kind()));
+    }
     if (f.role() != "primary" && f.role() != "workers") {
       return e.Bad(absl::StrCat(field, ".role"), absl::StrCat("must be \"primary\" or \"workers\", got \"", f.role(), "\""));
     }
@@ -365,6 +367,7 @@ std::string ScenarioJson(const SimulationOptions& unresolved, absl::string_view 
       for (AuthorityIndex a : f.group_a) p->add_group_a(a);
       for (AuthorityIndex a : f.group_b) p->add_group_b(a);
     }
+    if (!f.role.empty()) p->set_role(f.role);
     if (f.kind == K::kSetLoss) p->set_loss(f.value);
     if (f.kind == K::kSetDelay) p->set_delay_ms(f.value_us / 1e3);
     if (f.kind == K::kClog) p->set_extra_delay_ms(f.value_us / 1e3);

@@ -100,19 +100,22 @@ std::string DrawSwarm(SimulationOptions* o) {
   const TimeUs first = kSecondUs / 2;
   std::vector<FaultEvent> out;
   std::vector<Down> downs;
-  // Drawn first, so that the shorter episodes below respect its fault
-  // budget. A long cut that crosses garbage collection (issue 12: an authority cut
+  // A long cut that crosses garbage collection (issue 12: an authority cut
   // off for longer than gc_depth rounds of the others never certified
   // again; episodes of at most 10 s at gc_depth 50 never crossed it). One
   // authority's primary is cut first, its worker up to 2 s later (separate
   // processes, separate connections), until shortly before the heal; and
-  // gc_depth is made small enough for the cut to cross it.
+  // gc_depth is made small enough for the cut to cross it. Drawn before the
+  // shorter episodes, so that they respect its fault budget, and from a
+  // generator of its own, so that every other draw of a seed stays what it
+  // was (a seed without a cut replays as before).
   std::string long_cut;
-  if (n >= 4 && heal > 4 * kSecondUs && r.Bernoulli(0.35)) {
-    const TimeUs start = r.UniformRange(first, heal / 3) / kMillisecondUs * kMillisecondUs;
-    const TimeUs lag = r.UniformRange(0, 2 * kSecondUs) / kMillisecondUs * kMillisecondUs;
-    const TimeUs end = (heal - r.UniformRange(0, kSecondUs)) / kMillisecondUs * kMillisecondUs;
-    for (AuthorityIndex v : Shuffled(r, n)) {
+  Random cut_r(Random::DeriveSeed(o->cluster.seed, "swarm_long_cut"));
+  if (n >= 4 && heal > 4 * kSecondUs && budget > 0 && cut_r.Bernoulli(0.35)) {
+    const TimeUs start = cut_r.UniformRange(first, heal / 3) / kMillisecondUs * kMillisecondUs;
+    const TimeUs lag = cut_r.UniformRange(0, 2 * kSecondUs) / kMillisecondUs * kMillisecondUs;
+    const TimeUs end = (heal - cut_r.UniformRange(0, kSecondUs)) / kMillisecondUs * kMillisecondUs;
+    for (AuthorityIndex v : Shuffled(cut_r, n)) {
       if (o->cluster.byzantine.contains(v) || start + lag >= end) continue;
       uint64_t down_stake = stakes[v];
       bool clash = false;
@@ -144,7 +147,7 @@ std::string DrawSwarm(SimulationOptions* o) {
       out.insert(out.end(), {primary, whole, whole_end, primary_end});
       downs.push_back({v, start, end});
       static constexpr Round kSmallGcDepths[] = {6, 10, 20};
-      o->cluster.params.gc_depth = kSmallGcDepths[r.Uniform(3)];
+      o->cluster.params.gc_depth = kSmallGcDepths[cut_r.Uniform(3)];
       long_cut = absl::StrFormat(", authority %d cut off %.3f-%.3f s (primary first, %d ms ahead), gc_depth %d", v,
                                  start / 1e6, end / 1e6, lag / kMillisecondUs, o->cluster.params.gc_depth);
       break;

@@ -8,6 +8,7 @@ packages=(
   libzmq3-dev cppzmq-dev libsqlite3-dev libsodium-dev
   libgoogle-glog-dev libgflags-dev libgtest-dev libgmock-dev libbenchmark-dev
   libgoogle-perftools-dev
+  nftables iproute2
 )
 missing=()
 for p in "${packages[@]}"; do

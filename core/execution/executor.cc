@@ -153,7 +153,9 @@ void Executor::Attempt(Pending& p) {
     if (p.missing.empty()) return;
   }
   AskOwnWorkers(p);
-  if (p.attempts > 0) AskPeers(p);
+  if (p.attempts >= options_.peers_from_attempt) AskPeers(p);
+  const int shift = static_cast<int>(std::min<uint64_t>(p.attempts, 20));
+  p.next_attempt_us = env_.clock->NowUs() + std::min(options_.first_retry_us << shift, params_.sync_retry_delay_us);
   ++p.attempts;
 }
 
@@ -283,6 +285,7 @@ void Executor::ExecuteReady() {
   }
   // Local reads may have completed more.
   if (!pending_.empty() && pending_.begin()->second.missing.empty()) ExecuteReady();
+  ArmTick();
 }
 
 absl::Status Executor::Append(Pending& p) {
@@ -335,9 +338,23 @@ void Executor::Prune() {
 }
 
 void Executor::ArmTick() {
-  if (tick_armed_ || pending_.empty()) return;
+  if (pending_.empty()) return;
+  // The soonest attempt due in the window (at most one retry delay away:
+  // also the pace of the stall warning).
+  const TimeUs now = env_.clock->NowUs();
+  TimeUs at = now + params_.sync_retry_delay_us;
+  size_t k = 0;
+  for (const auto& [index, p] : pending_) {
+    if (k++ >= options_.window_sub_dags) break;
+    if (!p.missing.empty() && p.requested) at = std::min(at, std::max(p.next_attempt_us, now));
+  }
+  if (tick_armed_) {
+    if (tick_at_us_ <= at) return;
+    env_.timers->Cancel(tick_timer_);
+  }
   tick_armed_ = true;
-  tick_timer_ = env_.timers->Schedule(params_.sync_retry_delay_us, [this] {
+  tick_at_us_ = at;
+  tick_timer_ = env_.timers->Schedule(at - now, [this] {
     tick_armed_ = false;
     Tick();
   });
@@ -348,7 +365,7 @@ void Executor::Tick() {
   size_t k = 0;
   for (auto& [index, p] : pending_) {
     if (k++ >= options_.window_sub_dags) break;
-    Attempt(p);
+    if (!p.requested || now >= p.next_attempt_us) Attempt(p);
   }
   if (!pending_.empty()) {
     Pending& oldest = pending_.begin()->second;

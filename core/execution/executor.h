@@ -19,9 +19,9 @@
 //   3. from the second attempt on, ExecutedBatchesRequest to peer primaries
 //      in rotation, which answer from their executed rows or their workers'
 //      stores. Every batch from a peer is checked against its digest.
-// Attempts repeat every sync_retry_delay_us until the batch arrives; a
-// sub-DAG waiting longer than warn_after_us is reported in the log (rate
-// limited). A certified batch was stored by 2f+1 workers before the ACK, so
+// Attempts repeat after 50 ms, doubling up to sync_retry_delay_us, until the
+// batch arrives; a sub-DAG waiting longer than warn_after_us is reported in
+// the log (rate limited). A certified batch was stored by 2f+1 workers before the ACK, so
 // at least f+1 honest authorities hold it: in a worker, which keeps it while
 // its own executor has not copied it (PruneFloor), or in executed rows.
 //
@@ -78,8 +78,15 @@ struct ExecutorOptions {
   size_t window_sub_dags = 32;
   // Digests per ExecutedBatchesRequest / BatchRequest.
   size_t digests_per_request_max = 16;
-  // Peer primaries asked per attempt (in rotation).
+  // Peer primaries asked per attempt (in rotation), from attempt
+  // peers_from_attempt on: before that our own worker, which nearly always
+  // has the batch within milliseconds, is asked alone.
   size_t peers_per_attempt = 2;
+  uint64_t peers_from_attempt = 3;
+  // Attempts for a batch our worker did not have: after first_retry_us,
+  // doubling up to sync_retry_delay_us (a batch of another authority is
+  // often only milliseconds away from our worker).
+  TimeUs first_retry_us = 50 * kMillisecondUs;
   TimeUs warn_after_us = 10 * kSecondUs;
 };
 
@@ -140,6 +147,7 @@ class Executor {
     Round prune_floor = 0;
     TimeUs since_us = 0;
     TimeUs warned_us = 0;
+    TimeUs next_attempt_us = 0;
     uint64_t attempts = 0;
     bool requested = false;  // the first attempt was made
   };
@@ -179,6 +187,7 @@ class Executor {
   std::deque<std::pair<uint64_t, uint64_t>> sizes_;  // (index, bytes) kept
   uint64_t kept_bytes_ = 0;
   TimerId tick_timer_ = 0;
+  TimeUs tick_at_us_ = 0;
   bool tick_armed_ = false;
   uint64_t peer_rotation_ = 0;
   ExecutorStats stats_;
