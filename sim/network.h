@@ -38,6 +38,12 @@ struct NetworkOptions {
   double packet_duplication_probability = 0.0;
   // Primary <-> own worker.
   TimeUs local_delay_us = 100;
+  // Links are TCP connections, as in the node (ZeroMQ over TCP): a one-way
+  // drop x -> y also loses x's acknowledgements of y's data, so y's sends on
+  // every connection of the pair stall too. Seen on real hosts: dropping
+  // h2 -> h1 stalled the pair's connections in both directions. So a
+  // `block` cuts both ways; false models datagram links, where it does not.
+  bool one_way_block_stalls_both_ways = true;
 };
 
 struct NetworkStats {
@@ -75,8 +81,15 @@ class Network {
   void set_options(const NetworkOptions& options) { options_ = options; }
 
   // Frames from authority `from` to `to` are dropped (one-way).
-  void Block(AuthorityIndex from, AuthorityIndex to) { blocked_.insert({from, to}); }
-  void Unblock(AuthorityIndex from, AuthorityIndex to) { blocked_.erase({from, to}); }
+  // With one_way_block_stalls_both_ways (TCP), the reverse direction too.
+  void Block(AuthorityIndex from, AuthorityIndex to) {
+    blocked_.insert({from, to});
+    if (options_.one_way_block_stalls_both_ways) blocked_.insert({to, from});
+  }
+  void Unblock(AuthorityIndex from, AuthorityIndex to) {
+    blocked_.erase({from, to});
+    if (options_.one_way_block_stalls_both_ways) blocked_.erase({to, from});
+  }
   // Symmetric partition: every link between the two groups is cut.
   void Partition(const std::vector<AuthorityIndex>& a, const std::vector<AuthorityIndex>& b);
   void HealAll() { blocked_.clear(); blocked_roles_.clear(); clogged_.clear(); }

@@ -70,8 +70,25 @@ TEST_F(NetworkTest, DuplicationDeliversTwice) {
   EXPECT_EQ(got_[1].size(), 2u);
 }
 
+TEST_F(NetworkTest, OneWayBlockStallsTcpLinksBothWays) {
+  Wire({});  // links are TCP by default
+  net_->Block(0, 1);
+  ASSERT_TRUE(transports_[0]->Send(Endpoint::Primary(1), "a").ok());
+  ASSERT_TRUE(transports_[1]->Send(Endpoint::Primary(0), "b").ok());
+  ASSERT_TRUE(transports_[2]->Send(Endpoint::Primary(0), "c").ok());
+  sched_.RunUntil(kSecondUs);
+  EXPECT_EQ(got_[1].size(), 0u);
+  EXPECT_EQ(got_[0].size(), 1u);  // only from 2
+  net_->Unblock(0, 1);
+  ASSERT_TRUE(transports_[1]->Send(Endpoint::Primary(0), "d").ok());
+  sched_.RunUntil(2 * kSecondUs);
+  EXPECT_EQ(got_[0].size(), 2u);
+}
+
 TEST_F(NetworkTest, OneWayAndSymmetricPartitions) {
-  Wire({});
+  NetworkOptions datagram;
+  datagram.one_way_block_stalls_both_ways = false;
+  Wire(datagram);
   net_->Block(0, 1);
   ASSERT_TRUE(transports_[0]->Send(Endpoint::Primary(1), "a").ok());
   ASSERT_TRUE(transports_[1]->Send(Endpoint::Primary(0), "b").ok());

@@ -224,6 +224,7 @@ absl::Status ApplyNetwork(const Errors& e, const pb::Network& n, NetworkOptions*
     }
     net->packet_loss_probability = n.packet_loss_probability();
   }
+  if (n.has_one_way_block_stalls_both_ways()) net->one_way_block_stalls_both_ways = n.one_way_block_stalls_both_ways();
   if (n.has_packet_duplication_probability()) {
     if (n.packet_duplication_probability() < 0 || n.packet_duplication_probability() > 1) {
       return e.Bad("network.packet_duplication_probability", "must be a probability in [0, 1]");
@@ -358,6 +359,7 @@ std::string ScenarioJson(const SimulationOptions& unresolved, absl::string_view 
   n->set_one_way_delay_ms_min(net.one_way_delay_us_min / 1e3);
   n->set_packet_loss_probability(net.packet_loss_probability);
   n->set_packet_duplication_probability(net.packet_duplication_probability);
+  n->set_one_way_block_stalls_both_ways(net.one_way_block_stalls_both_ways);
   for (const FaultEvent& f : o.faults) {
     pb::Fault* p = s.add_faults();
     p->set_at_s(f.at_us / 1e6);

@@ -317,6 +317,12 @@ def reap_stale_namespaces():
         if m and not pid_alive(int(m.group(1))):
             log(f"removing stale namespace {ns} (its harness, pid {m.group(1)}, is gone)")
             run(["ip", "netns", "del", ns], check=False)
+    tmp = tempfile.gettempdir()
+    for name in os.listdir(tmp):
+        m = re.fullmatch(PREFIX + r"(\d+)-[A-Za-z0-9_]{8}", name)
+        if m and not pid_alive(int(m.group(1))) and os.path.isdir(os.path.join(tmp, name)):
+            log(f"removing stale directory {os.path.join(tmp, name)} (its harness, pid {m.group(1)}, is gone)")
+            shutil.rmtree(os.path.join(tmp, name), ignore_errors=True)
 
 
 def preflight():
@@ -433,13 +439,17 @@ class Harness:
         self.heal_points = []  # (unix us, scenario s, kind)
         self.notes = list(scenario.notes)
         self.keep = args.keep
+        self.bin_node = os.path.join(args.bin_dir, "node", "narwhal_node")
+        self.bin_client = os.path.join(args.bin_dir, "node", "narwhal_client")
+        if not args.recheck:
+            self.check_binaries()
         if self.keep:
             os.makedirs(self.keep, exist_ok=True)
             self.dir = os.path.abspath(self.keep)
         else:
-            self.dir = tempfile.mkdtemp(prefix="nwh-")
-        self.bin_node = os.path.join(args.bin_dir, "node", "narwhal_node")
-        self.bin_client = os.path.join(args.bin_dir, "node", "narwhal_client")
+            self.dir = tempfile.mkdtemp(prefix=f"{PREFIX}{self.pid}-")
+
+    def check_binaries(self):
         for b in (self.bin_node, self.bin_client):
             if not os.access(b, os.X_OK):
                 raise Refused(f"{b}: not found; build with `bazel build //node:narwhal_node //node:narwhal_client` "
@@ -482,7 +492,14 @@ class Harness:
                if self.args.bandwidth_mbit else ""))
         self.apply_rules()
 
-    def teardown(self):
+    def copy_logs(self, dest):
+        os.makedirs(dest, exist_ok=True)
+        for name in sorted(os.listdir(self.dir)):
+            if name.startswith(("log-", "nft-", "stream-")) or name in ("committee.json", "run.json"):
+                shutil.copy(os.path.join(self.dir, name), dest)
+        log(f"logs of the failed run copied to {dest}")
+
+    def teardown(self, logs_to=""):
         for _, _, c in self.clients:
             c.stop(timeout=2)
         for procs in self.nodes.values():
@@ -510,6 +527,8 @@ class Harness:
             if p.returncode != 0:
                 log(f"warning: ip netns del {ns}: {p.stderr.strip()}")
         self.created_ns = []
+        if logs_to:
+            self.copy_logs(logs_to)
         if not self.keep:
             shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -757,7 +776,37 @@ class Harness:
             self.heal_points.append((last_fault_us, sc.events[-1]["at_s"] * self.scale, "last fault"))
         self.reports = self.collect_clients()
         self.streams = self.read_streams()
+        self.save_run()
         self.check()
+
+    RUN_FIELDS = ("t0_unix_us", "end_unix_us", "heal_points", "crashed", "paused", "reports", "applied")
+
+    def save_run(self):
+        """With --keep: what --recheck needs to check the kept streams again."""
+        if not self.keep:
+            return
+        shutil.copyfile(self.sc.path, os.path.join(self.dir, "scenario.json"))
+        run = {k: getattr(self, k) for k in self.RUN_FIELDS}
+        run["crashed"], run["paused"] = sorted(self.crashed), sorted(self.paused)
+        run["time_scale"] = self.scale
+        run["violations_during_run"] = list(self.violations)
+        with open(os.path.join(self.dir, "run.json"), "w") as f:
+            json.dump(run, f)
+
+    def load_run(self):
+        with open(os.path.join(self.dir, "run.json")) as f:
+            run = json.load(f)
+        for k in self.RUN_FIELDS:
+            setattr(self, k, run[k])
+        self.heal_points = [tuple(x) for x in self.heal_points]
+        self.crashed, self.paused = set(self.crashed), set(self.paused)
+        self.violations = list(run["violations_during_run"])
+        self.streams = {}
+        for a in range(self.n):
+            path = os.path.join(self.dir, f"stream-{a}.json")
+            if os.path.exists(path):
+                with open(path) as f:
+                    self.streams[a] = json.load(f)
 
     def collect_clients(self):
         reports = []
@@ -983,17 +1032,45 @@ class Harness:
         }
 
 
+def recheck(args):
+    d = os.path.abspath(args.recheck)
+    try:
+        scenario = Scenario(os.path.join(d, "scenario.json"))
+        with open(os.path.join(d, "run.json")) as f:
+            args.time_scale = json.load(f)["time_scale"]
+    except (Refused, OSError) as e:
+        print(f"harness: --recheck {d}: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    args.keep = d
+    h = Harness(args, scenario)
+    h.load_run()
+    h.check()
+    print(json.dumps(h.summary(0.0)))
+    return EXIT_VIOLATION if h.violations else EXIT_OK
+
+
 def main():
+    # `ip`, `nft` and `tc` live in sbin, which test runners often leave out.
+    os.environ["PATH"] = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--scenario", required=True, help="a simulator scenario file (sim/scenario.proto)")
+    ap.add_argument("--scenario", help="a simulator scenario file (sim/scenario.proto)")
     ap.add_argument("--bin-dir", default="bazel-bin", help="where node/narwhal_node and node/narwhal_client are")
     ap.add_argument("--time-scale", type=float, default=1.0,
                     help="multiply the scenario's times (duration, faults, drain) by this")
     ap.add_argument("--keep", default="", help="keep logs, stores, committee, nft rules and streams in this directory")
+    ap.add_argument("--logs-on-failure", default="", metavar="DIR",
+                    help="on violations or errors, copy the logs, nft rules and stream summaries (not the stores) "
+                         "into DIR")
     ap.add_argument("--bandwidth-mbit", type=float, default=0,
                     help="limit every host's egress to this many Mbit/s for the whole run (tc tbf)")
     ap.add_argument("--reader-timeout-s", type=float, default=180, dest="reader_timeout_s")
+    ap.add_argument("--recheck", default="", metavar="DIR",
+                    help="run no processes: check again the streams a run kept in DIR (--keep DIR)")
     args = ap.parse_args()
+    if args.recheck:
+        return recheck(args)
+    if not args.scenario:
+        ap.error("--scenario is required")
     if args.time_scale <= 0:
         print("harness: --time-scale must be > 0", file=sys.stderr)
         return EXIT_USAGE
@@ -1035,7 +1112,8 @@ def main():
             signal.signal(s, signal.SIG_IGN)
         if failure:
             log(f"{failure[0]}: {failure[1]}: cleaning up")
-        h.teardown()
+        failed = bool(failure) or bool(h.violations)
+        h.teardown(logs_to=args.logs_on_failure if failed else "")
     if failure and failure[0] == "interrupted":
         return 130
     if failure:
