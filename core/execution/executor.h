@@ -90,6 +90,19 @@ struct ExecutorOptions {
   TimeUs warn_after_us = 10 * kSecondUs;
 };
 
+// One certificate of an executed row, with the batches it executes.
+struct ExecutedCertificateView {
+  Digest digest;
+  AuthorityIndex author = 0;
+  Round round = 0;
+  std::vector<std::pair<BatchRef, std::shared_ptr<const std::string>>> batches;
+};
+
+// The bytes of a wire::ExecutedSubDag (the same bytes protobuf writes),
+// with each batch copied once.
+std::string EncodeExecutedRow(uint64_t index, const Digest& leader, Round leader_round,
+                              const std::vector<ExecutedCertificateView>& certificates);
+
 class Executor {
  public:
   // (worker, digest) -> the batch if this authority's worker `worker`

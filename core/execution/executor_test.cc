@@ -209,6 +209,34 @@ TEST_F(ExecutorTest, RetentionDropsTheOldestRowsAndKeepsTheLast) {
   EXPECT_EQ(store_.ExecutedFrom(0, 10)->size(), 1u);
 }
 
+TEST(EncodeExecutedRow, WritesWhatProtobufWrites) {
+  auto b0 = std::make_shared<const std::string>(MakeBatch(0));
+  auto b1 = std::make_shared<const std::string>(MakeBatch(1));
+  std::vector<ExecutedCertificateView> certs(3);
+  certs[0] = {BatchDigest("c0"), 0, 2, {{{BatchDigest(*b0), 0}, b0}, {{BatchDigest(*b1), 3}, b1}}};
+  certs[1] = {BatchDigest("c1"), 2, 0, {}};  // zero round: left out, as proto3 does
+  certs[2] = {BatchDigest("c2"), 1, 300, {{{BatchDigest(*b1), 1}, b1}}};
+  for (uint64_t index : {uint64_t{0}, uint64_t{1} << 40}) {
+    wire::ExecutedSubDag w;
+    w.set_index(index);
+    w.set_leader(BatchDigest("leader").ToBytes());
+    w.set_leader_round(index == 0 ? 0 : 301);
+    for (const ExecutedCertificateView& c : certs) {
+      auto* wc = w.add_certificates();
+      wc->set_digest(c.digest.ToBytes());
+      wc->set_author(c.author);
+      wc->set_round(c.round);
+      for (const auto& [ref, bytes] : c.batches) {
+        auto* wb = wc->add_batches();
+        wb->set_digest(ref.digest.ToBytes());
+        wb->set_worker_id(ref.worker_id);
+        wb->set_batch(*bytes);
+      }
+    }
+    EXPECT_EQ(EncodeExecutedRow(index, BatchDigest("leader"), index == 0 ? 0 : 301, certs), w.SerializeAsString());
+  }
+}
+
 TEST_F(ExecutorTest, ServesPeersFromItsRows) {
   auto e = Make();
   const std::string b0 = MakeBatch(0);

@@ -772,7 +772,7 @@ class Harness:
             time.sleep(max(0.0, min(0.1, nxt - t)))
         self.end_unix_us = int(time.time() * 1e6)
         # The simulator's heal: the last fault event (heal_at_s included).
-        if last_fault_us is not None:
+        if last_fault_us is not None and all(us != last_fault_us for us, _, _ in self.heal_points):
             self.heal_points.append((last_fault_us, sc.events[-1]["at_s"] * self.scale, "last fault"))
         self.reports = self.collect_clients()
         self.streams = self.read_streams()
@@ -949,6 +949,13 @@ class Harness:
             for c in entries[0][1][5]:
                 author_times.setdefault(c[0], []).append(commit_us[idx])
         bound_us = self.liveness_bound_s() * 1e6
+        self.recovery = []
+        for heal_us, heal_s, kind in self.heal_points:
+            firsts = {}
+            for a in range(self.n):
+                after = [t for t in author_times.get(a, []) if t > heal_us]
+                firsts[str(a)] = round((min(after) - heal_us) / 1e6, 2) if after else None
+            self.recovery.append({"at_s": round(heal_s, 2), "kind": kind, "first_certificate_s": firsts})
         seen = set()
         for heal_us, heal_s, kind in self.heal_points:
             if heal_us in seen:
@@ -1025,6 +1032,9 @@ class Harness:
             "submitted_transactions": sum(r["submitted"] for r in self.reports),
             "commit_latency_ms_p50": pct(0.5),
             "commit_latency_ms_p99": pct(0.99),
+            # Per heal: seconds until each authority's first certificate
+            # committed after it (null: none).
+            "heal_recovery": getattr(self, "recovery", []),
             "streams_read": sorted(streams),
             "faults_applied": self.applied,
             "notes": self.notes,
