@@ -44,6 +44,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 SUBNET = "10.213.0"  # /24, only inside our namespaces
 BASE_PORT = 7000
+CATCH_UP_S = 30  # at the end, how long a lagging primary gets to reach the others' last index
 TABLE = "nwh_faults"
 PREFIX = "nwh"
 
@@ -172,17 +173,18 @@ class Scenario:
                               f"the scenario asks one_way_delay_ms_mean {net.get('one_way_delay_ms_mean', 10)}")
         if net.get("packet_duplication_probability"):
             self.notes.append("network.packet_duplication_probability ignored (TCP drops duplicate segments)")
+        self.refusals = []
         if s.get("byzantine"):
-            raise Refused("byzantine: Byzantine authorities exist only in the simulator "
+            self.refusals.append("byzantine: Byzantine authorities exist only in the simulator "
                           "(the node has no Byzantine behaviours); refused")
         if s.get("crash_restarts"):
-            raise Refused("crash_restarts: random draws from the seed; freeze them into explicit faults with "
+            self.refusals.append("crash_restarts: random draws from the seed; freeze them into explicit faults with "
                           "`narwhal_sim --scenario=FILE --print_scenario` and run that file")
         if s.get("swarm"):
-            raise Refused("swarm: random draws from the seed; freeze one seed with "
+            self.refusals.append("swarm: random draws from the seed; freeze one seed with "
                           "`narwhal_sim --scenario=FILE --seed=N --print_scenario` and run that file")
         if s.get("test_only_break_commit_rule"):
-            raise Refused("test_only_break_commit_rule: a simulator-only injected bug; refused")
+            self.refusals.append("test_only_break_commit_rule: a simulator-only injected bug; refused")
         self.events = []  # dicts: at_s, kind, node, group_a, group_b, loss, role, index
         for i, f in enumerate(s.get("faults", []) or []):
             self._add_fault(i, f)
@@ -191,6 +193,8 @@ class Scenario:
         if self.heal_at_s > 0:
             self.events.append({"at_s": self.heal_at_s, "kind": "heal_all", "field": "heal_at_s"})
         self.events.sort(key=lambda e: e["at_s"])  # stable: like the simulator
+        if self.refusals:
+            raise Refused("cannot run this scenario on the real network:\n  " + "\n  ".join(self.refusals))
 
     def _add_fault(self, i, f):
         field = f"faults[{i}]"
@@ -201,7 +205,8 @@ class Scenario:
         if kind not in KINDS:
             raise Refused(f"{field}.kind: unknown kind \"{kind}\"; one of {', '.join(KINDS)}")
         if kind in REFUSED_KINDS:
-            raise Refused(f"{field}.kind: \"{kind}\" refused: {REFUSED_KINDS[kind]}")
+            self.refusals.append(f"{field}.kind: \"{kind}\" refused: {REFUSED_KINDS[kind]}")
+            return
         at = float(f.get("at_s", 0))
         if at < 0 or at >= self.duration_s:
             raise Refused(f"{field}.at_s: {at} is not in [0, duration_s {self.duration_s})")
@@ -832,32 +837,68 @@ class Harness:
             reports.append(report)
         return reports
 
-    def read_streams(self):
+    def run_readers(self, jobs, timeout_s):
+        """jobs: authority -> extra reader flags. Runs them in parallel, inside
+        each authority's namespace; returns authority -> summary."""
         readers = {}
         reader = os.path.join(HERE, "stream_reader.py")
-        for a in range(self.n):
-            if a in self.crashed or a in self.paused:
-                log(f"authority {a} is {'down' if a in self.crashed else 'paused'} at the end: its stream is not read")
-                continue
-            out = os.path.join(self.dir, f"stream-{a}.json")
+        for a, extra in jobs.items():
+            out = os.path.join(self.dir, f"stream-{a}.part.json")
             cmd = ["ip", "netns", "exec", self.host_ns[a], sys.executable, reader, "--output",
-                   f"{self.ips[a]}:{self.ports(a)['output']}", "--out", out, "--timeout_s",
-                   str(self.args.reader_timeout_s)]
+                   f"{self.ips[a]}:{self.ports(a)['output']}", "--out", out, "--timeout_s", str(timeout_s), *extra]
             p = Proc(f"reader-{a}", cmd, os.path.join(self.dir, f"log-reader-{a}.txt"))
             p.start()
             readers[a] = (p, out)
-        streams = {}
+        results = {}
         for a, (p, out) in readers.items():
             try:
-                p.popen.wait(timeout=self.args.reader_timeout_s + 30)
+                p.popen.wait(timeout=timeout_s + 30)
             except subprocess.TimeoutExpired:
                 p.signal(signal.SIGKILL)
                 p.popen.wait()
             try:
                 with open(out) as f:
-                    streams[a] = json.load(f)
+                    results[a] = json.load(f)
+                os.unlink(out)
             except (OSError, json.JSONDecodeError):
                 self.violate("output", f"authority {a}: the stream could not be read: {p.log_tail()}")
+        return results
+
+    def read_streams(self):
+        # Phase 1: every up primary's stream from index 0 up to what it had
+        # committed when its reader started.
+        jobs = {}
+        for a in range(self.n):
+            if a in self.crashed or a in self.paused:
+                log(f"authority {a} is {'down' if a in self.crashed else 'paused'} at the end: its stream is not read")
+                continue
+            jobs[a] = []
+        streams = self.run_readers(jobs, self.args.reader_timeout_s)
+        # Phase 2: the readers did not start at the same instant and commits
+        # go on, so "the end" is the highest index any of them saw: every
+        # stream must reach it (a lagging authority gets CATCH_UP_S to).
+        if streams:
+            target = max(s["next_index"] for s in streams.values()) - 1
+            short = {a: ["--from", str(s["next_index"]), "--until_index", str(target)]
+                     for a, s in streams.items() if s["next_index"] - 1 < target and not s.get("error")}
+            if short:
+                log(f"catching up to index {target}: " + ", ".join(
+                    f"authority {a} from {streams[a]['next_index']}" for a in short))
+                for a, more in self.run_readers(short, CATCH_UP_S).items():
+                    s = streams[a]
+                    for k in ("sub_dags", "latencies_ms", "unavailable_batches", "bad_batches", "gaps"):
+                        s[k] += more[k]
+                    for k in ("foreign_transactions", "committed_transactions", "committed_certificates"):
+                        s[k] += more[k]
+                    for client, counters in more["transactions"].items():
+                        s["transactions"].setdefault(client, []).extend(counters)
+                    for k in ("next_index", "reached_end", "error"):
+                        s[k] = more[k]
+                    s["end_reason"] += f"; then {more['end_reason'] or more['error']}"
+            self.end_target = target
+        for a, s in streams.items():
+            with open(os.path.join(self.dir, f"stream-{a}.json"), "w") as f:
+                json.dump(s, f)
         return streams
 
     # ---- checks
@@ -888,14 +929,12 @@ class Harness:
                         self.violate("agreement", f"index {idx}: authority {ref_a} committed leader {ref[2][:16]} "
                                                   f"round {ref[3]} ({len(ref[5])} certificates), authority {a} "
                                                   f"leader {sd[2][:16]} round {sd[3]} ({len(sd[5])} certificates)")
-        last_full = -1
-        for idx, entries in by_index.items():
-            if any(c[2] > 0 for c in entries[0][1][5]):
-                last_full = max(last_full, idx)
+        end = max((s["next_index"] for s in streams.values()), default=0) - 1
         for a, s in sorted(streams.items()):
-            if s["next_index"] <= last_full:
-                self.violate("output", f"authority {a}: its stream ends at index {s['next_index'] - 1}, "
-                                       f"before index {last_full} (the last sub-DAG with batches at any authority)")
+            if s["next_index"] - 1 < end:
+                self.violate("output", f"authority {a}: its stream ends at index {s['next_index'] - 1}, before "
+                                       f"index {end} (the last any authority committed), {CATCH_UP_S} s after "
+                                       f"the others: {s.get('end_reason')}")
         ref_a = max(streams, key=lambda a: streams[a]["next_index"]) if streams else None
         ref = streams.get(ref_a)
         # (2) Integrity and availability: transactions.

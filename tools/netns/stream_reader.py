@@ -8,12 +8,13 @@ needs. The netns harness (tools/netns/harness.py) runs it inside a host's
 network namespace, next to the primary it reads:
 
   stream_reader.py --output HOST:PORT --out FILE [--timeout_s 120]
+                   [--from INDEX] [--until_index INDEX]
 
 It subscribes from index 0 with every transaction, checks each batch's bytes
 against its digest (BLAKE2b-256 of the canonical batch bytes), and stops once
 it has every sub-DAG the primary had committed when the reader started: at
 the first sub-DAG committed after that instant, or at a heartbeat saying it
-is caught up. It writes a JSON summary to FILE (see `summary` below).
+is caught up (with --until_index: once it has that index). It writes a JSON summary to FILE (see `summary` below).
 """
 
 import argparse
@@ -288,7 +289,7 @@ def parse_output_message(buf):
     return None, None
 
 
-def read_stream(host, port, timeout_s, log=None):
+def read_stream(host, port, timeout_s, from_index=0, until_index=-1):
     started_us = int(time.time() * 1e6)
     deadline = time.monotonic() + timeout_s
     summary = {
@@ -313,7 +314,7 @@ def read_stream(host, port, timeout_s, log=None):
         "bad_batches": [],
         "gaps": [],
     }
-    next_index = 0
+    next_index = from_index
     dealer = None
     reconnects = 0
     while True:
@@ -342,7 +343,7 @@ def read_stream(host, port, timeout_s, log=None):
             summary["error"] = f"server ended the subscription: {value}"
             break
         if kind == "heartbeat":
-            if value <= next_index:
+            if until_index < 0 and value <= next_index:
                 summary["reached_end"] = True
                 summary["end_reason"] = f"heartbeat: caught up at index {next_index}"
                 break
@@ -383,7 +384,12 @@ def read_stream(host, port, timeout_s, log=None):
         summary["sub_dags"].append([sd["index"], h.hexdigest()[:32], sd["leader"].hex(), sd["round"],
                                     sd["committed"], certs])
         next_index = sd["index"] + 1
-        if sd["committed"] > started_us:
+        if until_index >= 0:
+            if sd["index"] >= until_index:
+                summary["reached_end"] = True
+                summary["end_reason"] = f"reached index {until_index}"
+                break
+        elif sd["committed"] > started_us:
             summary["reached_end"] = True
             summary["end_reason"] = f"live: index {sd['index']} was committed after the reader started"
             break
@@ -399,9 +405,13 @@ def main():
     ap.add_argument("--output", required=True, help="the primary's output_address, HOST:PORT")
     ap.add_argument("--out", required=True, help="write the JSON summary here")
     ap.add_argument("--timeout_s", type=float, default=120)
+    ap.add_argument("--from", type=int, default=0, dest="from_index", help="first index to read")
+    ap.add_argument("--until_index", type=int, default=-1,
+                    help="read until this index, however long it takes (up to --timeout_s); "
+                         "-1: until the sub-DAGs committed when the reader started")
     args = ap.parse_args()
     host, port = args.output.rsplit(":", 1)
-    summary = read_stream(host, int(port), args.timeout_s)
+    summary = read_stream(host, int(port), args.timeout_s, args.from_index, args.until_index)
     with open(args.out, "w") as f:
         json.dump(summary, f)
     print(f"stream_reader: {args.output}: {len(summary['sub_dags'])} sub-DAGs, "
