@@ -34,8 +34,10 @@ absl::StatusOr<std::unique_ptr<OutputServer>> OutputServer::Create(void* context
                             std::pair{ZMQ_RCVHWM, 1000}}) {
     if (absl::Status s = socket->SetInt(opt, value); !s.ok()) return s;
   }
-  // A client cannot make us buffer more than this per message.
-  if (absl::Status s = socket->SetInt64(ZMQ_MAXMSGSIZE, int64_t{1} << 20); !s.ok()) return s;
+  // A client cannot make us buffer more than this per message. Above
+  // kRequestBytesMax (and below this) it gets an error; beyond this ZeroMQ
+  // drops the connection (docs/client_protocol.md).
+  if (absl::Status s = socket->SetInt64(ZMQ_MAXMSGSIZE, int64_t{16} << 20); !s.ok()) return s;
   if (absl::Status s = socket->Bind(options.address); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("output_address ", options.address, ": ", s.message()));
   }
@@ -105,7 +107,12 @@ void OutputServer::OnReadable() {
     if (!msg->has_value()) return;
     const auto& parts = **msg;
     if (parts.size() != 2) {
+      // [identity, payload]: anything else is a client that sent several
+      // frames in one message (or none).
       ++stats_.malformed;
+      if (!parts.empty()) {
+        SendError(parts[0], absl::StrCat("an OutputRequest is one frame; this message had ", parts.size() - 1));
+      }
       continue;
     }
     Handle(parts[0], parts[1]);
@@ -114,12 +121,35 @@ void OutputServer::OnReadable() {
 
 void OutputServer::Handle(const std::string& identity, const std::string& payload) {
   client::OutputRequest request;
+  if (payload.size() > kRequestBytesMax) {
+    ++stats_.malformed;
+    SendError(identity, absl::StrCat("an OutputRequest is at most ", kRequestBytesMax, " bytes, got ", payload.size()));
+    return;
+  }
   if (!request.ParseFromString(payload)) {
     ++stats_.malformed;
     SendError(identity, "cannot parse an OutputRequest");
     return;
   }
+  // Fields this version does not know: most likely another message sent to
+  // the wrong socket (a SubmitRequest parses as an OutputRequest with
+  // unknown fields), so refuse rather than guess.
+  if (!request.GetReflection()->GetUnknownFields(request).empty() ||
+      (request.has_subscribe() &&
+       !request.subscribe().GetReflection()->GetUnknownFields(request.subscribe()).empty())) {
+    ++stats_.malformed;
+    SendError(identity,
+              "not an OutputRequest (unknown fields): transactions go to a worker's transactions_address, "
+              "this is a primary's output_address");
+    return;
+  }
   if (request.has_subscribe()) {
+    if (!client::TransactionDetail_IsValid(request.subscribe().detail())) {
+      ++stats_.malformed;
+      SendError(identity, absl::StrCat("unknown detail ", request.subscribe().detail(),
+                                       ": ALL_TRANSACTIONS (0), NO_TRANSACTIONS (1) or PREFIXED_TRANSACTIONS (2)"));
+      return;
+    }
     if (!subscribers_.contains(identity) && subscribers_.size() >= options_.subscribers_max) {
       SendError(identity, absl::StrCat("too many subscribers (", options_.subscribers_max, ")"));
       return;
@@ -131,6 +161,11 @@ void OutputServer::Handle(const std::string& identity, const std::string& payloa
               << ")";
     SchedulePump();
   } else if (request.has_unsubscribe()) {
+    if (!request.unsubscribe()) {
+      ++stats_.malformed;
+      SendError(identity, "unsubscribe must be true (to end the subscription)");
+      return;
+    }
     subscribers_.erase(identity);
   } else {
     ++stats_.malformed;

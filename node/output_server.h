@@ -57,6 +57,8 @@ struct OutputServerStats {
 
 class OutputServer {
  public:
+  // An OutputRequest is a few bytes; larger ones get an error.
+  static constexpr size_t kRequestBytesMax = 1 << 20;
   // Reads the store's next executed index now, so create it before the
   // primary (whose recovery may already execute).
   static absl::StatusOr<std::unique_ptr<OutputServer>> Create(void* context, EventLoop& loop,

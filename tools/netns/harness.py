@@ -895,7 +895,6 @@ class Harness:
                     for k in ("next_index", "reached_end", "error"):
                         s[k] = more[k]
                     s["end_reason"] += f"; then {more['end_reason'] or more['error']}"
-            self.end_target = target
         for a, s in streams.items():
             with open(os.path.join(self.dir, f"stream-{a}.json"), "w") as f:
                 json.dump(s, f)
