@@ -54,10 +54,10 @@ absl::StatusOr<Parameters> Parameters::FromProto(const config::Parameters& p) {
     return Bad("state_sync_retention", "must be at least 2 * gc_depth + 2 sub-DAGs (restart recovery reads them)");
   }
   if (out.max_round_ahead < 2) return Bad("max_round_ahead", "must be at least 2 rounds");
-  if (out.sqlite_synchronous != "FULL" && out.sqlite_synchronous != "NORMAL" &&
-      out.sqlite_synchronous != "OFF") {
-    return Bad("sqlite_synchronous", absl::StrCat("must be FULL, NORMAL or OFF, got \"",
-                                                  out.sqlite_synchronous, "\""));
+  // OFF (no sync at all: a crash of the machine can corrupt the store and
+  // make an authority equivocate after a restart) is not offered to nodes.
+  if (out.sqlite_synchronous != "FULL" && out.sqlite_synchronous != "NORMAL") {
+    return Bad("sqlite_synchronous", absl::StrCat("must be FULL or NORMAL, got \"", out.sqlite_synchronous, "\""));
   }
   return out;
 }

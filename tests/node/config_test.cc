@@ -116,7 +116,7 @@ TEST_F(ConfigTest, BadParameterIsNamed) {
   config_.mutable_parameters()->set_gc_depth(0);
   config_.mutable_parameters()->set_sqlite_synchronous("SOMETIMES");
   EXPECT_EQ(ConfigError(config_),
-            dir_ + "/bad.json: parameters.sqlite_synchronous: must be FULL, NORMAL or OFF, got \"SOMETIMES\"");
+            dir_ + "/bad.json: parameters.sqlite_synchronous: must be FULL or NORMAL, got \"SOMETIMES\"");
 }
 
 TEST_F(ConfigTest, BadCommitteeFieldsAreNamed) {
