@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "glog/logging.h"
@@ -24,9 +25,161 @@ absl::Status FileError(const std::string& path, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", what));
 }
 
-// protobuf's JSON parser: its error text names the offending field.
+// A strict JSON syntax check (RFC 8259) that says where the first error
+// is, as line and column: protobuf's parser names fields well but reports a
+// syntax error only as "the text from here", and it accepts some invalid
+// JSON (a trailing comma).
+class JsonSyntax {
+ public:
+  explicit JsonSyntax(absl::string_view text) : text_(text) {}
+  // OK, or "line L, column C: <what was expected>".
+  absl::Status Check() {
+    SkipSpace();
+    if (!Value(0)) return Error();
+    SkipSpace();
+    if (at_ != text_.size()) return Fail("unexpected text after the end of the JSON value"), Error();
+    return absl::OkStatus();
+  }
+
+ private:
+  static constexpr int kDepthMax = 64;
+  bool Fail(const char* what) {
+    if (error_.empty()) {
+      error_ = what;
+      error_at_ = at_;
+    }
+    return false;
+  }
+  absl::Status Error() const {
+    int line = 1, column = 1;
+    for (size_t i = 0; i < error_at_ && i < text_.size(); ++i) {
+      if (text_[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    return absl::InvalidArgumentError(absl::StrCat("line ", line, ", column ", column, ": ", error_));
+  }
+  void SkipSpace() {
+    while (at_ < text_.size() && (text_[at_] == ' ' || text_[at_] == '\t' || text_[at_] == '\n' || text_[at_] == '\r')) {
+      ++at_;
+    }
+  }
+  bool Eat(char c) {
+    if (at_ < text_.size() && text_[at_] == c) {
+      ++at_;
+      return true;
+    }
+    return false;
+  }
+  bool Literal(absl::string_view word) {
+    if (text_.substr(at_, word.size()) != word) return Fail("expected a JSON value");
+    at_ += word.size();
+    return true;
+  }
+  bool String() {
+    const size_t start = at_;
+    if (!Eat('"')) return Fail("expected a string in double quotes");
+    while (at_ < text_.size()) {
+      const char c = text_[at_++];
+      if (c == '"') return true;
+      if (static_cast<unsigned char>(c) < 0x20) return --at_, Fail("control character inside a string");
+      if (c == '\\') {
+        if (at_ >= text_.size()) break;
+        const char e = text_[at_++];
+        if (e == 'u') {
+          for (int i = 0; i < 4; ++i) {
+            if (at_ >= text_.size() || !absl::ascii_isxdigit(text_[at_])) return Fail("bad \\u escape");
+            ++at_;
+          }
+        } else if (!absl::StrContains("\"\\/bfnrt", e)) {
+          return --at_, Fail("bad escape in a string");
+        }
+      }
+    }
+    at_ = start;  // where the string began is what helps
+    return Fail("unterminated string");
+  }
+  bool Number() {
+    Eat('-');
+    if (at_ >= text_.size() || !absl::ascii_isdigit(text_[at_])) return Fail("expected a JSON value");
+    while (at_ < text_.size() && absl::ascii_isdigit(text_[at_])) ++at_;
+    if (Eat('.')) {
+      if (at_ >= text_.size() || !absl::ascii_isdigit(text_[at_])) return Fail("expected digits after '.'");
+      while (at_ < text_.size() && absl::ascii_isdigit(text_[at_])) ++at_;
+    }
+    if (at_ < text_.size() && (text_[at_] == 'e' || text_[at_] == 'E')) {
+      ++at_;
+      if (!Eat('+')) Eat('-');
+      if (at_ >= text_.size() || !absl::ascii_isdigit(text_[at_])) return Fail("expected digits in the exponent");
+      while (at_ < text_.size() && absl::ascii_isdigit(text_[at_])) ++at_;
+    }
+    return true;
+  }
+  bool Value(int depth) {
+    if (depth > kDepthMax) return Fail("nested too deeply");
+    if (at_ >= text_.size()) return Fail("unexpected end of the file");
+    switch (text_[at_]) {
+      case '{': {
+        ++at_;
+        SkipSpace();
+        if (Eat('}')) return true;
+        for (;;) {
+          SkipSpace();
+          if (!String()) return false;
+          SkipSpace();
+          if (!Eat(':')) return Fail("expected ':' after an object key");
+          SkipSpace();
+          if (!Value(depth + 1)) return false;
+          SkipSpace();
+          if (Eat('}')) return true;
+          if (!Eat(',')) return Fail("expected ',' or '}' in an object");
+          SkipSpace();
+          if (at_ < text_.size() && text_[at_] == '}') return Fail("trailing ',' before '}'");
+        }
+      }
+      case '[': {
+        ++at_;
+        SkipSpace();
+        if (Eat(']')) return true;
+        for (;;) {
+          SkipSpace();
+          if (!Value(depth + 1)) return false;
+          SkipSpace();
+          if (Eat(']')) return true;
+          if (!Eat(',')) return Fail("expected ',' or ']' in an array");
+          SkipSpace();
+          if (at_ < text_.size() && text_[at_] == ']') return Fail("trailing ',' before ']'");
+        }
+      }
+      case '"':
+        return String();
+      case 't':
+        return Literal("true");
+      case 'f':
+        return Literal("false");
+      case 'n':
+        return Literal("null");
+      default:
+        return Number();
+    }
+  }
+
+  absl::string_view text_;
+  size_t at_ = 0;
+  std::string error_;
+  size_t error_at_ = 0;
+};
+
+// protobuf's JSON parser (after the syntax check): its error text names the
+// offending field.
 absl::Status ParseJson(const std::string& path, const std::string& text,
                        google::protobuf::Message* message) {
+  if (absl::Status syntax = JsonSyntax(text).Check(); !syntax.ok()) {
+    return FileError(path, absl::StrCat("not valid JSON: ", syntax.message()));
+  }
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   auto st = google::protobuf::util::JsonStringToMessage(text, message, options);

@@ -92,7 +92,24 @@ TEST_F(ConfigTest, BadJson) {
   const std::string path = Write("syntax.json", "{\"committee\": {\"authorities\": [");
   auto c = LoadConfig(path);
   ASSERT_FALSE(c.ok());
-  EXPECT_THAT(std::string(c.status().message()), StartsWith(path + ": invalid JSON for NodeConfig: "));
+  EXPECT_THAT(std::string(c.status().message()), StartsWith(path + ": not valid JSON: line 1, column 32: unexpected end"));
+}
+
+TEST_F(ConfigTest, JsonSyntaxErrorsNameLineAndColumn) {
+  struct Case {
+    std::string text, want;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"{\n  \"committee\": {\n    \"authorities\": [\n      {\"stake\" 1}\n", "line 4, column 16: expected ':'"},
+           {"{\"parameters\": {\"gc_depth\": 5,}}", "line 1, column 31: trailing ',' before '}'"},
+           {"{\"parameters\": {\"protocol\": \"tusk}}", "line 1, column 29: unterminated string"},
+           {"{\"committee\": {}}\n}", "line 2, column 1: unexpected text after the end"},
+       }) {
+    const std::string path = Write("syntax2.json", c.text);
+    auto loaded = LoadConfig(path);
+    ASSERT_FALSE(loaded.ok()) << c.text;
+    EXPECT_THAT(std::string(loaded.status().message()), HasSubstr(path + ": not valid JSON: " + c.want)) << c.text;
+  }
 }
 
 TEST_F(ConfigTest, UnknownFieldIsNamed) {
