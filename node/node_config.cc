@@ -324,6 +324,11 @@ absl::StatusOr<LoadedConfig> LoadConfig(const std::string& path) {
 absl::StatusOr<NodeKeys> LoadKeys(const std::string& path) {
   auto text = ReadFile(path);
   if (!text.ok()) return text.status();
+  // The key file holds this authority's secrets: others must not read it.
+  if (struct stat st; ::stat(path.c_str(), &st) == 0 && (st.st_mode & 0077) != 0) {
+    LOG(WARNING) << path << ": key file is readable by others (mode " << std::oct << (st.st_mode & 0777)
+                 << std::dec << "); it holds this authority's secret keys: chmod 600 " << path;
+  }
   KeyFile file;
   if (absl::Status s = ParseJson(path, *text, &file); !s.ok()) return s;
   NodeKeys keys;

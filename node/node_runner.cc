@@ -109,6 +109,9 @@ class NodeProcess {
   }
 
   absl::Status Start();
+  absl::Status StartRoles();
+  // The store files this process's roles use, in --store.
+  std::vector<std::string> StoreNames() const;
   void Run() { loop_->Run(); }
 
  private:
@@ -133,6 +136,32 @@ class NodeProcess {
 };
 
 absl::Status NodeProcess::Start() {
+  // A start that fails (a port in use, ...) leaves no store file it created:
+  // an empty store would later pass for a fresh authority's.
+  std::vector<std::string> created;
+  for (const std::string& name : StoreNames()) {
+    const std::string path = absl::StrCat(options_.store_dir, "/", name);
+    if (struct stat st; ::stat(path.c_str(), &st) != 0) created.push_back(path);
+  }
+  absl::Status s = StartRoles();
+  if (!s.ok()) {
+    primary_.reset();
+    workers_.clear();
+    for (const std::string& path : created) {
+      for (const char* suffix : {"", "-wal", "-shm"}) ::unlink(absl::StrCat(path, suffix).c_str());
+    }
+  }
+  return s;
+}
+
+std::vector<std::string> NodeProcess::StoreNames() const {
+  std::vector<std::string> names;
+  if (roles_.primary) names.push_back("primary.db");
+  for (WorkerId w : roles_.workers) names.push_back(absl::StrCat("worker-", w, ".db"));
+  return names;
+}
+
+absl::Status NodeProcess::StartRoles() {
   auto loop = EventLoop::Create();
   if (!loop.ok()) return loop.status();
   loop_ = *std::move(loop);

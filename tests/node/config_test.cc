@@ -1,6 +1,10 @@
 // Config and key files: each kind of error names the file and the field, in
 // the words of the JSON, and `narwhal_node run` refuses to start at all.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -239,6 +243,42 @@ TEST_F(ConfigTest, RunRefusesToStartHalfConfigured) {
   EXPECT_THAT(text, HasSubstr(dir_ + "/missing-key.json: no such file"));
   struct stat st;
   EXPECT_NE(stat(store.c_str(), &st), 0) << "the store directory was created by a refused run";
+}
+
+// A run that fails after the checks (the primary's port is taken) leaves no
+// store file behind, and a key file others can read gets a warning.
+TEST_F(ConfigTest, FailedBindLeavesNoStoreAndLooseKeyFileIsWarnedAbout) {
+  auto binary = FindBinary("node/narwhal_node", "");
+  ASSERT_TRUE(binary.ok()) << binary.status();
+  const std::string address = config_.committee().authorities(0).primary_address();
+  const int port = std::stoi(address.substr(address.rfind(':') + 1));
+  const int taken = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(taken, 0);
+  sockaddr_in in{};
+  in.sin_family = AF_INET;
+  in.sin_port = htons(port);
+  in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(taken, reinterpret_cast<sockaddr*>(&in), sizeof(in)), 0) << "port " << port;
+  ASSERT_EQ(::listen(taken, 1), 0);
+  ASSERT_EQ(::chmod(KeyPath(0).c_str(), 0644), 0);
+  const std::string store = dir_ + "/store-bind";
+  const std::string log = dir_ + "/bind.log";
+  auto child = ChildProcess::Spawn({*binary, "run", "--config=" + config_path_, "--keys=" + KeyPath(0),
+                                    "--authority=0", "--role=all", "--store=" + store},
+                                   log);
+  ASSERT_TRUE(child.ok());
+  auto status = (*child)->Wait(20000);
+  ::close(taken);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_NE(WEXITSTATUS(*status), 0);
+  std::ifstream text_in(log);
+  std::string text((std::istreambuf_iterator<char>(text_in)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(text, HasSubstr("Address already in use"));
+  EXPECT_THAT(text, HasSubstr("key file is readable by others"));
+  struct stat st;
+  for (const char* name : {"primary.db", "primary.db-wal", "worker-0.db", "worker-0.db-wal"}) {
+    EXPECT_NE(stat((store + "/" + name).c_str(), &st), 0) << name << " was left behind by a failed start";
+  }
 }
 
 }  // namespace
