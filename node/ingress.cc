@@ -49,8 +49,11 @@ void Ingress::OnReadable() {
     if (!*got) return;
     if (parts_.size() != 2) {
       ++stats_.malformed;
-      LOG_EVERY_N(WARNING, 100) << "ingress: dropped a message of " << parts_.size()
-                                << " parts (want identity + payload)";
+      if (!parts_.empty()) {
+        client::IngressMessage out;
+        out.set_error(absl::StrCat("an IngressRequest is one frame; this message had ", parts_.size() - 1));
+        SendTo(parts_[0].view(), out);
+      }
       continue;
     }
     Handle(parts_[0].view(), parts_[1].view());
@@ -73,9 +76,21 @@ void Ingress::Handle(std::string_view identity, std::string_view payload) {
     return;
   }
   const client::SubmitRequest& submit = request.submit();
+  // Fields this version does not know: most likely an OutputRequest sent to
+  // the wrong socket (its Subscribe parses as a SubmitRequest with unknown
+  // fields), so refuse rather than answer an empty reply.
+  if (!request.GetReflection()->GetUnknownFields(request).empty() ||
+      !submit.GetReflection()->GetUnknownFields(submit).empty()) {
+    ++stats_.malformed;
+    out.set_error("not an IngressRequest (unknown fields): subscriptions go to a primary's output_address, "
+                  "this is a worker's transactions_address");
+    SendTo(identity, out);
+    return;
+  }
   if (submit.transactions_size() > kTransactionsPerRequestMax) {
     ++stats_.malformed;
     out.set_error(absl::StrCat("at most ", kTransactionsPerRequestMax, " transactions per request"));
+    out.set_error_request_id(submit.request_id());
     SendTo(identity, out);
     return;
   }
@@ -93,8 +108,17 @@ void Ingress::HandleSubmit(std::string_view identity, uint64_t request_id,
   client::SubmitRange* run = nullptr;
   // Key in pending_ of the current run of sequenced transactions.
   std::optional<uint64_t> pending_key;
+  // After one BACKPRESSURE refusal the rest of the request is refused too
+  // (without asking the worker): a smaller transaction later in the request
+  // would otherwise be sequenced ahead of a refused one, and a client that
+  // retries the refused ones would lose its own order.
+  bool backpressured = false;
   for (size_t i = 0; i < transactions.size(); ++i) {
-    absl::StatusOr<uint64_t> seq = worker_.SubmitTransaction(transactions[i]);
+    absl::StatusOr<uint64_t> seq =
+        backpressured ? absl::StatusOr<uint64_t>(absl::ResourceExhaustedError(
+                            "an earlier transaction of this request was refused (BACKPRESSURE); "
+                            "the rest of the request is refused to keep its order"))
+                      : worker_.SubmitTransaction(transactions[i]);
     client::Refusal refusal = client::NOT_REFUSED;
     if (!seq.ok()) {
       // The worker refuses with ResourceExhausted when it holds
@@ -102,6 +126,7 @@ void Ingress::HandleSubmit(std::string_view identity, uint64_t request_id,
       refusal = seq.status().code() == absl::StatusCode::kResourceExhausted ? client::BACKPRESSURE
                 : !transactions[i].empty()                                    ? client::OVERSIZED
                                                                              : client::INVALID;
+      backpressured |= refusal == client::BACKPRESSURE;
     }
     // Seqs of one request are consecutive unless a refusal intervenes,
     // because nothing else runs on the loop between two submits.
