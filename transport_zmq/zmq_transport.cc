@@ -83,6 +83,10 @@ absl::StatusOr<std::unique_ptr<ZmqTransport>> ZmqTransport::Create(
     router.set(zmq::sockopt::linger, options.linger_ms);
     router.set(zmq::sockopt::rcvhwm, options.receive_hwm_frames);
     router.set(zmq::sockopt::maxmsgsize, options.max_frame_bytes);
+    if (options.heartbeat_interval_ms > 0) {
+      router.set(zmq::sockopt::heartbeat_ivl, options.heartbeat_interval_ms);
+      router.set(zmq::sockopt::heartbeat_timeout, options.heartbeat_timeout_ms);
+    }
     if (options.curve.has_value()) {
       router.set(zmq::sockopt::curve_server, 1);
       router.set(zmq::sockopt::curve_secretkey, options.curve->self.secret_key);
@@ -127,6 +131,10 @@ absl::StatusOr<ZmqTransport::Peer*> ZmqTransport::PeerFor(const Endpoint& to) {
     dealer.set(zmq::sockopt::immediate, options_.immediate ? 1 : 0);
     dealer.set(zmq::sockopt::reconnect_ivl, options_.reconnect_interval_ms);
     dealer.set(zmq::sockopt::reconnect_ivl_max, options_.reconnect_interval_max_ms);
+    if (options_.heartbeat_interval_ms > 0) {
+      dealer.set(zmq::sockopt::heartbeat_ivl, options_.heartbeat_interval_ms);
+      dealer.set(zmq::sockopt::heartbeat_timeout, options_.heartbeat_timeout_ms);
+    }
     if (options_.curve.has_value()) {
       const ZmqCurveOptions& curve = *options_.curve;
       auto server_key = curve.member_public_keys.find(to.authority);
