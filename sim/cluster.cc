@@ -62,7 +62,8 @@ Env Cluster::MakeEnv(AuthorityIndex a, uint32_t role) {
   // crash still point at it and must find the bumped epoch, not freed memory.
   if (!r.timers) r.timers = std::make_unique<NodeTimers>(&scheduler_, node_id);
   r.random = std::make_unique<Random>(
-      Random::DeriveSeed(Random::DeriveSeed(options_.seed, node_id), uint64_t(n.incarnation)));
+      Random::DeriveSeed(Random::DeriveSeed(options_.seed, node_id),
+                         uint64_t(n.incarnation) + (uint64_t(n.role_incarnation) << 32)));
   const Endpoint self = role == 0 ? Endpoint::Primary(a) : Endpoint::Worker(a, role - 1);
   r.transport = std::make_unique<SimTransport>(network_.get(), self, options_.nodes, options_.workers);
   return Env{&scheduler_, r.timers.get(), r.random.get(), r.transport.get(), n.stores[role].get()};
@@ -70,19 +71,33 @@ Env Cluster::MakeEnv(AuthorityIndex a, uint32_t role) {
 
 void Cluster::Boot(AuthorityIndex a) {
   Node& n = nodes_[a];
-  ByzantineBehavior byz;
-  if (auto it = options_.byzantine.find(a); it != options_.byzantine.end()) byz = it->second;
-  for (WorkerId w = 0; w < options_.workers; ++w) {
-    Env env = MakeEnv(a, w + 1);
-    auto worker = std::make_unique<Worker>(env, committee_, options_.params, a, w, byz);
-    worker->SetOnBatchAccepted([this, a, w](const BatchAccepted& b) {
-      if (observers_.on_batch_accepted) observers_.on_batch_accepted(a, w, b);
-    });
-    worker->SetOnBatchSealed([this, a, w](const BatchAccepted& b) {
-      if (observers_.on_batch_sealed) observers_.on_batch_sealed(a, w, b);
-    });
-    n.workers.push_back(std::move(worker));
-  }
+  n.workers.resize(options_.workers);
+  n.role_down.assign(options_.workers + 1, false);
+  for (WorkerId w = 0; w < options_.workers; ++w) BootWorker(a, w);
+  BootPrimary(a);
+  n.up = true;
+}
+
+ByzantineBehavior Cluster::ByzantineOf(AuthorityIndex a) const {
+  if (auto it = options_.byzantine.find(a); it != options_.byzantine.end()) return it->second;
+  return {};
+}
+
+void Cluster::BootWorker(AuthorityIndex a, WorkerId w) {
+  Node& n = nodes_[a];
+  Env env = MakeEnv(a, w + 1);
+  auto worker = std::make_unique<Worker>(env, committee_, options_.params, a, w, ByzantineOf(a));
+  worker->SetOnBatchAccepted([this, a, w](const BatchAccepted& b) {
+    if (observers_.on_batch_accepted) observers_.on_batch_accepted(a, w, b);
+  });
+  worker->SetOnBatchSealed([this, a, w](const BatchAccepted& b) {
+    if (observers_.on_batch_sealed) observers_.on_batch_sealed(a, w, b);
+  });
+  n.workers[w] = std::move(worker);
+}
+
+void Cluster::BootPrimary(AuthorityIndex a) {
+  Node& n = nodes_[a];
   PrimaryHooks hooks;
   hooks.on_commit = [this, a](const CommittedSubDag& sub) {
     TraceHash& t = scheduler_.trace();
@@ -113,10 +128,9 @@ void Cluster::Boot(AuthorityIndex a) {
   };
   Env env = MakeEnv(a, 0);
   n.primary = std::make_unique<Primary>(env, committee_, options_.params, a, n.key, options_.scheme,
-                                        std::move(hooks), byz, options_.consensus);
+                                        std::move(hooks), ByzantineOf(a), options_.consensus);
   absl::Status s = n.primary->Start();
   CHECK(s.ok()) << "authority " << a << " failed to start: " << s;
-  n.up = true;
 }
 
 void Cluster::Start() {
@@ -138,6 +152,41 @@ void Cluster::Crash(AuthorityIndex a) {
     r.transport.reset();
   }
   n.up = false;
+}
+
+void Cluster::CrashRole(AuthorityIndex a, uint32_t role) {
+  Node& n = nodes_[a];
+  if (!n.up || n.paused || role >= n.role_down.size() || n.role_down[role]) return;
+  // That process's memory, timers and frames in flight to it are gone; its
+  // store stays. The authority's other processes run on.
+  if (role == 0) {
+    n.primary.reset();
+  } else {
+    n.workers[role - 1].reset();
+  }
+  Role& r = n.roles[role];
+  r.timers->Crash();
+  const Endpoint self = r.transport->self();
+  r.transport.reset();
+  network_->BumpEndpointEpoch(self);
+  n.role_down[role] = true;
+}
+
+void Cluster::RestartRole(AuthorityIndex a, uint32_t role) {
+  Node& n = nodes_[a];
+  if (!n.up || role >= n.role_down.size() || !n.role_down[role]) return;
+  ++n.role_incarnation;
+  n.role_down[role] = false;
+  if (role == 0) {
+    BootPrimary(a);
+  } else {
+    BootWorker(a, role - 1);
+  }
+}
+
+bool Cluster::IsRoleUp(AuthorityIndex a, uint32_t role) const {
+  const Node& n = nodes_[a];
+  return n.up && role < n.role_down.size() && !n.role_down[role];
 }
 
 void Cluster::Restart(AuthorityIndex a) {

@@ -73,13 +73,25 @@ class Cluster {
   // does nothing; crashing a paused node ends the pause.
   void Pause(AuthorityIndex a);
   void Resume(AuthorityIndex a);
+  // One process of a running authority crashes alone (role 0: the primary,
+  // 1 + w: worker w), as separate processes do in the node: its memory and
+  // the frames in flight to it are lost, its store is kept, the authority's
+  // other processes run on. RestartRole builds it again on its store. Both
+  // do nothing on an authority that is down or paused, or a role already
+  // in that state; a crash of the whole authority also ends a role's.
+  void CrashRole(AuthorityIndex a, uint32_t role);
+  void RestartRole(AuthorityIndex a, uint32_t role);
+  bool IsRoleUp(AuthorityIndex a, uint32_t role) const;
 
   Scheduler& scheduler() { return scheduler_; }
   Network& network() { return *network_; }
   const Committee& committee() const { return committee_; }
   const ClusterOptions& options() const { return options_; }
+  // Null while that role is crashed.
   Primary* primary(AuthorityIndex a) { return nodes_[a].primary.get(); }
-  Worker* worker(AuthorityIndex a, WorkerId w) { return nodes_[a].workers[w].get(); }
+  Worker* worker(AuthorityIndex a, WorkerId w) {
+    return w < nodes_[a].workers.size() ? nodes_[a].workers[w].get() : nullptr;
+  }
   Store* primary_store(AuthorityIndex a) { return nodes_[a].stores[0].get(); }
   Store* worker_store(AuthorityIndex a, WorkerId w) { return nodes_[a].stores[w + 1].get(); }
   bool IsByzantine(AuthorityIndex a) const { return options_.byzantine.contains(a); }
@@ -100,8 +112,13 @@ class Cluster {
     std::vector<Role> roles;                     // same indexing
     std::unique_ptr<Primary> primary;
     std::vector<std::unique_ptr<Worker>> workers;
+    std::vector<bool> role_down;  // [0] primary, [1+w] workers: crashed alone
+    int role_incarnation = 0;     // role restarts, for fresh random seeds
   };
   void Boot(AuthorityIndex a);
+  void BootPrimary(AuthorityIndex a);
+  void BootWorker(AuthorityIndex a, WorkerId w);
+  ByzantineBehavior ByzantineOf(AuthorityIndex a) const;
   Env MakeEnv(AuthorityIndex a, uint32_t role);
 
   ClusterOptions options_;

@@ -63,6 +63,14 @@ void Network::SetDown(AuthorityIndex a, bool down) {
   }
 }
 
+void Network::BumpEndpointEpoch(const Endpoint& e) { ++endpoint_epoch_[e]; }
+
+uint64_t Network::EpochOf(const Endpoint& to) {
+  // An authority's crashes in the low half, this endpoint's own (a role
+  // crashed alone) in the high half: a frame in flight across either is lost.
+  return down_epoch_[to.authority] + (endpoint_epoch_[to] << 32);
+}
+
 TimeUs Network::DrawDelay() {
   const TimeUs lo = options_.one_way_delay_us_min;
   const TimeUs mean = std::max(options_.one_way_delay_us_mean, lo);
@@ -86,7 +94,7 @@ void Network::SendParts(const Endpoint& from, const Endpoint& to, std::string pr
   // Shared by the duplicates of this frame.
   const uint64_t body_hash = BodyHash(body);
   auto shared = std::make_shared<const Parts>(Parts{std::move(prefix), std::move(body), body_hash});
-  const uint64_t epoch = down_epoch_[to.authority];
+  const uint64_t epoch = EpochOf(to);
   if (from.authority == to.authority) {
     scheduler_->Schedule(options_.local_delay_us,
                          [this, from, to, shared, epoch] { Deliver(from, to, *shared, epoch); });
@@ -120,7 +128,7 @@ uint64_t Network::BodyHash(const std::shared_ptr<const std::string>& body) {
 
 void Network::Deliver(const Endpoint& from, const Endpoint& to, const Parts& parts,
                       uint64_t down_epoch) {
-  if (down_.contains(to.authority) || down_epoch_[to.authority] != down_epoch) {
+  if (down_.contains(to.authority) || EpochOf(to) != down_epoch) {
     ++stats_.frames_dropped_down;
     return;
   }

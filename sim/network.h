@@ -109,6 +109,10 @@ class Network {
   // A down authority neither sends nor receives; frames in flight to it are
   // dropped on arrival.
   void SetDown(AuthorityIndex a, bool down);
+  // One role (process) of an authority crashed alone: frames in flight to
+  // it are lost even if it is back before they arrive. (While it is down
+  // it has no receiver, so frames to it are dropped on arrival.)
+  void BumpEndpointEpoch(const Endpoint& e);
   bool IsDown(AuthorityIndex a) const { return down_.contains(a); }
 
   void AddTap(Tap tap) { taps_.push_back(std::move(tap)); }
@@ -140,6 +144,8 @@ class Network {
   absl::btree_set<AuthorityIndex> down_;
   // Bumped when an authority goes down, so frames in flight to it are lost.
   absl::flat_hash_map<AuthorityIndex, uint64_t> down_epoch_;  // lookup only
+  absl::flat_hash_map<Endpoint, uint64_t> endpoint_epoch_;    // lookup only
+  uint64_t EpochOf(const Endpoint& to);
   std::vector<Tap> taps_;
   NetworkStats stats_;
   std::string joined_;  // Deliver's buffer for two-part frames (reused)

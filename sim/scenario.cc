@@ -106,7 +106,7 @@ absl::Status AddFault(const Errors& e, const pb::Fault& f, size_t index, const S
     return e.Bad(absl::StrCat(field, ".group_a"), absl::StrCat("not used by ", f.kind()));
   }
   if (!f.role().empty()) {
-    if (ev.kind != K::kPartition && ev.kind != K::kUnpartition) {
+    if (ev.kind != K::kPartition && ev.kind != K::kUnpartition && ev.kind != K::kCrash && ev.kind != K::kRestart) {
       return e.Bad(absl::StrCat(field, ".role"), absl::StrCat("not used by ", f.kind()));
     }
     if (f.role() != "primary" && f.role() != "workers") {

@@ -109,11 +109,13 @@ class Load {
         const WorkerId w = static_cast<WorkerId>(cursor_ % workers);
         ++cursor_;
         if (!cluster_->IsUp(a) || cluster_->IsByzantine(a) || (is_paused_ && is_paused_(a))) continue;
+        Worker* worker = cluster_->worker(a, w);
+        if (worker == nullptr) continue;  // that worker process is down (crashed alone)
         const uint64_t id = next_tx_id_++;
         for (int i = 0; i < 8; ++i) tx[i] = static_cast<char>(id >> (8 * i));
         for (size_t i = 8; i < tx.size(); ++i) tx[i] = static_cast<char>(id * 31 + i);
         pending_.emplace(Key(a, w), id);
-        auto seq = cluster_->worker(a, w)->SubmitTransaction(tx);
+        auto seq = worker->SubmitTransaction(tx);
         pending_.reset();
         if (seq.ok()) {
           auto& ids = submitted_[Key(a, w)];
@@ -211,15 +213,28 @@ class FaultApplier {
         for (AuthorityIndex a = 0; a < n; ++a) {
           if (paused_[a]) Resume(a);
           if (!cluster_->IsUp(a)) cluster_->Restart(a);
+          for (uint32_t role = 0; role <= cluster_->committee().workers_per_authority(); ++role) {
+            cluster_->RestartRole(a, role);
+          }
         }
         break;
       }
       case K::kCrash:
         if (!cluster_->IsUp(f.node)) return Skip(f, "already down");
+        if (!f.role.empty()) {
+          if (paused_[f.node]) return Skip(f, "paused");
+          for (uint32_t role : Roles(f.role)) cluster_->CrashRole(f.node, role);
+          break;
+        }
         if (paused_[f.node]) Resume(f.node);  // a paused machine can still die
         cluster_->Crash(f.node);
         break;
       case K::kRestart:
+        if (!f.role.empty()) {
+          if (!cluster_->IsUp(f.node)) return Skip(f, "the authority is down");
+          for (uint32_t role : Roles(f.role)) cluster_->RestartRole(f.node, role);
+          break;
+        }
         if (cluster_->IsUp(f.node)) return Skip(f, "it is running");
         cluster_->Restart(f.node);
         break;
@@ -236,6 +251,13 @@ class FaultApplier {
   }
 
  private:
+  // "primary": role 0; "workers": every worker's role.
+  std::vector<uint32_t> Roles(const std::string& which) const {
+    if (which == "primary") return {0};
+    std::vector<uint32_t> roles;
+    for (uint32_t w = 0; w < cluster_->committee().workers_per_authority(); ++w) roles.push_back(w + 1);
+    return roles;
+  }
   void Resume(AuthorityIndex a) {
     paused_[a] = false;
     cluster_->Resume(a);
@@ -265,8 +287,8 @@ std::string FaultEvent::Describe() const {
     case K::kBlock: return absl::StrCat(at, "block [", Group(group_a), "] -> [", Group(group_b), "]");
     case K::kClog: return absl::StrCat(at, "clog [", Group(group_a), "] -> [", Group(group_b), "] +", value_us / 1000, "ms");
     case K::kHeal: return absl::StrCat(at, "heal");
-    case K::kCrash: return absl::StrCat(at, "crash ", node);
-    case K::kRestart: return absl::StrCat(at, "restart ", node);
+    case K::kCrash: return absl::StrCat(at, "crash ", node, role.empty() ? "" : absl::StrCat(" (", role, ")"));
+    case K::kRestart: return absl::StrCat(at, "restart ", node, role.empty() ? "" : absl::StrCat(" (", role, ")"));
     case K::kPause: return absl::StrCat(at, "pause ", node);
     case K::kResume: return absl::StrCat(at, "resume ", node);
     case K::kUnpartition:
@@ -379,11 +401,12 @@ std::vector<FaultPeriod> FaultPeriods(const std::vector<FaultEvent>& faults, con
         for (auto it = open.begin(); it != open.end(); it = open.begin()) close(it->first, f.at_us);
         break;
       case K::kCrash:
-        close(absl::StrCat("node/pause", f.node), f.at_us);
-        start(absl::StrCat("node/crash", f.node), "crash", absl::StrCat("crash ", f.node), f.at_us);
+        if (f.role.empty()) close(absl::StrCat("node/pause", f.node), f.at_us);
+        start(absl::StrCat("node/crash", f.node, f.role), "crash",
+              absl::StrCat("crash ", f.node, f.role.empty() ? "" : absl::StrCat(" (", f.role, ")")), f.at_us);
         break;
       case K::kRestart:
-        close(absl::StrCat("node/crash", f.node), f.at_us);
+        close(absl::StrCat("node/crash", f.node, f.role), f.at_us);
         break;
       case K::kPause:
         start(absl::StrCat("node/pause", f.node), "pause", absl::StrCat("pause ", f.node), f.at_us);
@@ -587,12 +610,16 @@ SimulationResult RunSimulation(const SimulationOptions& unresolved) {
   std::vector<std::string> order;
   for (AuthorityIndex a = 0; a < cluster.committee().size(); ++a) {
     if (cluster.IsUp(a)) {
-      result.node_states.push_back(cluster.primary(a)->DebugString());
-      result.retransmissions += cluster.primary(a)->messenger().stats().retransmissions;
+      if (Primary* p = cluster.primary(a); p != nullptr) {
+        result.node_states.push_back(p->DebugString());
+        result.retransmissions += p->messenger().stats().retransmissions;
+      }
       for (WorkerId w = 0; w < cluster.committee().workers_per_authority(); ++w) {
-        result.batches_sealed += cluster.worker(a, w)->stats().batches_sealed;
-        result.batches_quorum += cluster.worker(a, w)->stats().batches_quorum;
-        result.retransmissions += cluster.worker(a, w)->messenger().stats().retransmissions;
+        Worker* worker = cluster.worker(a, w);
+        if (worker == nullptr) continue;
+        result.batches_sealed += worker->stats().batches_sealed;
+        result.batches_quorum += worker->stats().batches_quorum;
+        result.retransmissions += worker->messenger().stats().retransmissions;
       }
     }
     for (uint32_t role = 0; role <= cluster.committee().workers_per_authority(); ++role) {

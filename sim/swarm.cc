@@ -100,6 +100,40 @@ std::string DrawSwarm(SimulationOptions* o) {
   const TimeUs first = kSecondUs / 2;
   std::vector<FaultEvent> out;
   std::vector<Down> downs;
+  // One process of an authority crashed alone (its primary, or its
+  // workers), as separate processes do in the node, in about 30% of the
+  // seeds (drawn before the long cut below, which then fits around it);
+  // from a generator of its own, like the long cut.
+  std::string role_crash;
+  Random role_r(Random::DeriveSeed(o->cluster.seed, "swarm_role_crash"));
+  if (n >= 4 && heal > 4 * kSecondUs && budget > 0 && role_r.Bernoulli(0.3)) {
+    const TimeUs start = role_r.UniformRange(first, heal / 2) / kMillisecondUs * kMillisecondUs;
+    const TimeUs end = std::min(heal, start + role_r.UniformRange(kSecondUs, 15 * kSecondUs)) / kMillisecondUs *
+                       kMillisecondUs;
+    const char* which = role_r.Bernoulli(0.5) ? "primary" : "workers";
+    for (AuthorityIndex v : Shuffled(role_r, n)) {
+      if (o->cluster.byzantine.contains(v) || start >= end) continue;
+      uint64_t down_stake = stakes[v];
+      bool clash = false;
+      for (const Down& d : downs) {
+        if (d.start_us <= end && start <= d.end_us) {
+          down_stake += stakes[d.node];
+          clash |= d.node == v;
+        }
+      }
+      if (clash || down_stake > budget) continue;
+      FaultEvent crash = Event(start, K::kCrash);
+      crash.node = v;
+      crash.role = which;
+      FaultEvent restart = crash;
+      restart.at_us = end;
+      restart.kind = K::kRestart;
+      out.insert(out.end(), {crash, restart});
+      downs.push_back({v, start, end});
+      role_crash = absl::StrFormat(", authority %d's %s crashed alone %.3f-%.3f s", v, which, start / 1e6, end / 1e6);
+      break;
+    }
+  }
   // A long cut that crosses garbage collection (issue 12: an authority cut
   // off for longer than gc_depth rounds of the others never certified
   // again; episodes of at most 10 s at gc_depth 50 never crossed it). One
@@ -228,10 +262,10 @@ std::string DrawSwarm(SimulationOptions* o) {
   std::stable_sort(out.begin(), out.end(), [](const FaultEvent& a, const FaultEvent& b) { return a.at_us < b.at_us; });
   o->faults.insert(o->faults.end(), out.begin(), out.end());
   return absl::StrFormat(
-      "swarm: delay %s mean %d ms, loss %.3f, duplication %.3f, byzantine [%s], %d fault events, heal_all at %.3f s%s",
+      "swarm: delay %s mean %d ms, loss %.3f, duplication %.3f, byzantine [%s], %d fault events, heal_all at %.3f s%s%s",
       net.delay_distribution == DelayDistribution::kUniform ? "uniform" : "exponential",
       net.one_way_delay_us_mean / kMillisecondUs, net.packet_loss_probability, net.packet_duplication_probability,
-      absl::StrJoin(byz_notes, ","), out.size() - 1, heal / 1e6, long_cut);
+      absl::StrJoin(byz_notes, ","), out.size() - 1, heal / 1e6, long_cut, role_crash);
 }
 
 }  // namespace narwhal::sim

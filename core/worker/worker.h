@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/btree_set.h"
 #include "absl/status/status.h"
 #include "core/batch.h"
 #include "core/byzantine.h"
@@ -114,6 +115,8 @@ class Worker {
   // False until the first Cleanup after a start; batches stored before it.
   bool cleanup_known_ = false;
   std::vector<Digest> untagged_;
+  // Own batches reported to our primary (OurBatch) and not acknowledged yet.
+  absl::btree_set<Digest> unreported_;
   LogLimiter send_warnings_{10 * kSecondUs};  // per peer
   OnBatchAccepted on_accepted_;
   OnBatchAccepted on_sealed_;
