@@ -100,6 +100,17 @@ std::string DrawSwarm(SimulationOptions* o) {
   const TimeUs first = kSecondUs / 2;
   std::vector<FaultEvent> out;
   std::vector<Down> downs;
+  // Whether authority `v` may be down over [start, end]: not already down
+  // then, and the stake down at once stays within the fault budget.
+  auto Fits = [&](AuthorityIndex v, TimeUs start, TimeUs end) {
+    uint64_t down_stake = stakes[v];
+    for (const Down& d : downs) {
+      if (d.start_us > end || start > d.end_us) continue;
+      if (d.node == v) return false;
+      down_stake += stakes[d.node];
+    }
+    return down_stake <= budget;
+  };
   // One process of an authority crashed alone (its primary, or its
   // workers), as separate processes do in the node, in about 30% of the
   // seeds (drawn before the long cut below, which then fits around it);
@@ -113,15 +124,7 @@ std::string DrawSwarm(SimulationOptions* o) {
     const char* which = role_r.Bernoulli(0.5) ? "primary" : "workers";
     for (AuthorityIndex v : Shuffled(role_r, n)) {
       if (o->cluster.byzantine.contains(v) || start >= end) continue;
-      uint64_t down_stake = stakes[v];
-      bool clash = false;
-      for (const Down& d : downs) {
-        if (d.start_us <= end && start <= d.end_us) {
-          down_stake += stakes[d.node];
-          clash |= d.node == v;
-        }
-      }
-      if (clash || down_stake > budget) continue;
+      if (!Fits(v, start, end)) continue;
       FaultEvent crash = Event(start, K::kCrash);
       crash.node = v;
       crash.role = which;
@@ -151,15 +154,7 @@ std::string DrawSwarm(SimulationOptions* o) {
     const TimeUs end = (heal - cut_r.UniformRange(0, kSecondUs)) / kMillisecondUs * kMillisecondUs;
     for (AuthorityIndex v : Shuffled(cut_r, n)) {
       if (o->cluster.byzantine.contains(v) || start + lag >= end) continue;
-      uint64_t down_stake = stakes[v];
-      bool clash = false;
-      for (const Down& d : downs) {
-        if (d.start_us <= end && start <= d.end_us) {
-          down_stake += stakes[d.node];
-          clash |= d.node == v;
-        }
-      }
-      if (clash || down_stake > budget) continue;
+      if (!Fits(v, start, end)) continue;
       const std::vector<AuthorityIndex> alone = {v};
       std::vector<AuthorityIndex> rest;
       for (AuthorityIndex x = 0; x < n; ++x) {
@@ -237,15 +232,7 @@ std::string DrawSwarm(SimulationOptions* o) {
         const bool pause = kind == 7;
         for (AuthorityIndex v : Shuffled(r, n)) {
           if (o->cluster.byzantine.contains(v)) continue;
-          uint64_t down_stake = stakes[v];
-          bool clash = false;
-          for (const Down& d : downs) {
-            if (d.start_us <= end && start <= d.end_us) {
-              down_stake += stakes[d.node];
-              clash |= d.node == v;
-            }
-          }
-          if (clash || down_stake > budget) continue;
+          if (!Fits(v, start, end)) continue;
           FaultEvent f = Event(start, pause ? K::kPause : K::kCrash);
           f.node = v;
           FaultEvent g = Event(end, pause ? K::kResume : K::kRestart);

@@ -284,6 +284,13 @@ void Worker::OnSynchronize(const wire::SynchronizeBatches& msg, Messenger::Respo
   respond(true, "ACK", {});
 }
 
+void Worker::Retag(const Digest& digest, Round round) {
+  auto have = env_.store->GetBatch(digest);
+  if (!have.ok() || !have->has_value()) return;  // pruned already, or never stored
+  absl::Status s = env_.store->PutBatch(digest, **have, round);
+  LOG_IF(ERROR, !s.ok()) << "re-tagging batch " << digest.Short() << ": " << s;
+}
+
 absl::Status Worker::PutBatch(const Digest& digest, std::string_view batch) {
   absl::Status s = env_.store->PutBatch(digest, batch, cleanup_round_);
   if (s.ok() && !cleanup_known_) untagged_.push_back(digest);
@@ -298,12 +305,7 @@ void Worker::OnCleanup(const wire::Cleanup& msg, Messenger::Responder respond) {
     // every copy that way, scenarios/whole_committee_restart.json). They
     // get the current round, as if stored now.
     cleanup_known_ = true;
-    for (const Digest& d : untagged_) {
-      auto have = env_.store->GetBatch(d);
-      if (!have.ok() || !have->has_value()) continue;
-      absl::Status s = env_.store->PutBatch(d, **have, msg.round());
-      LOG_IF(ERROR, !s.ok()) << "re-tagging batch " << d.Short() << ": " << s;
-    }
+    for (const Digest& d : untagged_) Retag(d, msg.round());
     untagged_.clear();
   }
   if (msg.round() > cleanup_round_) {
@@ -315,12 +317,7 @@ void Worker::OnCleanup(const wire::Cleanup& msg, Messenger::Responder respond) {
     // scenarios/split_crashes.json, seed 9: a primary restarted alone sent
     // its first bound before the worker's retried reports arrived, and
     // accepted batches were deleted).
-    for (const Digest& d : unreported_) {
-      auto have = env_.store->GetBatch(d);
-      if (!have.ok() || !have->has_value()) continue;
-      absl::Status s = env_.store->PutBatch(d, **have, cleanup_round_);
-      LOG_IF(ERROR, !s.ok()) << "re-tagging unreported batch " << d.Short() << ": " << s;
-    }
+    for (const Digest& d : unreported_) Retag(d, cleanup_round_);
     synchronizer_.Cleanup(cleanup_round_);
     // The primary says how far: 2 * gc_depth behind the cleanup round, and
     // never past a batch its executor has not copied yet

@@ -90,6 +90,9 @@ class Worker {
   // Stores with the current cleanup round as tag (remembering it if that
   // round is not known yet).
   absl::Status PutBatch(const Digest& digest, std::string_view batch);
+  // Stores `digest` again (if held) with tag `round`, so that prunes below
+  // it keep it.
+  void Retag(const Digest& digest, Round round);
   // Stores a batch received from elsewhere; false if it was already known.
   absl::StatusOr<bool> StoreForeignBatch(const Digest& digest, std::string_view batch);
   void ReportToPrimary(wire::Request request);
