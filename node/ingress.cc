@@ -25,6 +25,7 @@ absl::StatusOr<std::unique_ptr<Ingress>> Ingress::Create(void* context, EventLoo
   }
   auto ingress = std::unique_ptr<Ingress>(new Ingress(loop, worker, *std::move(socket)));
   ingress->messages_per_wakeup_max_ = options.messages_per_wakeup_max;
+  ingress->status_ = std::move(options.status);
   return ingress;
 }
 
@@ -68,10 +69,19 @@ void Ingress::Handle(std::string_view identity, std::string_view payload) {
   }
   client::IngressRequest request;
   client::IngressMessage out;
-  if (!request.ParseFromArray(payload.data(), static_cast<int>(payload.size())) ||
-      !request.has_submit()) {
+  const bool parsed = request.ParseFromArray(payload.data(), static_cast<int>(payload.size()));
+  if (parsed && request.has_status()) {
+    if (status_) {
+      *out.mutable_status() = status_();
+    } else {
+      out.set_error("this node does not report its status");
+    }
+    SendTo(identity, out);
+    return;
+  }
+  if (!parsed || !request.has_submit()) {
     ++stats_.malformed;
-    out.set_error("cannot parse an IngressRequest with a submit");
+    out.set_error("cannot parse an IngressRequest with a submit or a status");
     SendTo(identity, out);
     return;
   }
@@ -164,6 +174,9 @@ void Ingress::HandleSubmit(std::string_view identity, uint64_t request_id,
       }
     } else {
       ++stats_.transactions_refused;
+      ++(refusal == client::BACKPRESSURE ? stats_.refused_backpressure
+         : refusal == client::OVERSIZED  ? stats_.refused_oversized
+                                         : stats_.refused_invalid);
       pending_key.reset();
     }
   }

@@ -14,6 +14,7 @@
 #define NARWHAL_NODE_INGRESS_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -35,12 +36,18 @@ struct IngressOptions {
   int send_hwm_messages = 10000;
   // Larger client messages are refused by ZeroMQ (the connection is dropped).
   int64_t max_message_bytes = 256 << 20;
+  // Answers IngressRequest.status (the worker's health); unset: an error.
+  std::function<client::StatusReply()> status;
 };
 
 struct IngressStats {
   uint64_t requests = 0;
   uint64_t transactions_sequenced = 0;
   uint64_t transactions_refused = 0;
+  // transactions_refused by client::Refusal (BACKPRESSURE, OVERSIZED, INVALID).
+  uint64_t refused_backpressure = 0;
+  uint64_t refused_oversized = 0;
+  uint64_t refused_invalid = 0;
   uint64_t transactions_accepted = 0;
   uint64_t malformed = 0;
   uint64_t replies_dropped = 0;  // the client was gone or its queue full
@@ -82,6 +89,7 @@ class Ingress {
   ZmqSocket socket_;
   EventLoop::WatchId watch_id_ = 0;
   int messages_per_wakeup_max_ = 64;
+  std::function<client::StatusReply()> status_;
   std::vector<ZmqMessage> parts_;  // reused by OnReadable
   // first seq -> the range starting there. Ranges never overlap.
   absl::btree_map<uint64_t, Pending> pending_;

@@ -19,9 +19,13 @@
 #include "node/heap_tuning.h"
 #include "node/node_config.h"
 #include "node/node_runner.h"
+#include "node/status_client.h"
 
 // keygen
 ABSL_FLAG(std::string, out, "", "keygen, committee: the file to write");
+ABSL_FLAG(std::string, public_out, "",
+          "keygen: also write the public keys alone to this file (what other hosts need; see "
+          "docs/deploy.md)");
 // committee
 ABSL_FLAG(int, nodes, 4, "committee: number of authorities");
 ABSL_FLAG(int, workers, 1, "committee: workers per authority");
@@ -29,7 +33,8 @@ ABSL_FLAG(int, base_port, 0,
           "committee: first TCP port; authority i uses base_port + i*(2+2*workers) onwards "
           "(primary, output, then per worker: worker-to-worker, transactions)");
 ABSL_FLAG(std::string, keys_dir, "",
-          "committee: directory holding key-I.json for each authority I (see --generate_keys)");
+          "committee: directory holding, for each authority I, public-I.json (its public keys, from "
+          "keygen --public_out) or key-I.json (a whole key file; see --generate_keys)");
 ABSL_FLAG(bool, generate_keys, false,
           "committee: write a fresh key-I.json into --keys_dir for every authority that has none");
 ABSL_FLAG(std::vector<std::string>, hosts, {},
@@ -46,11 +51,15 @@ ABSL_FLAG(int64_t, retry_initial_interval_ms, 0,
 ABSL_FLAG(std::string, sqlite_synchronous, "",
           "committee: parameters.sqlite_synchronous, FULL (default) or NORMAL");
 // run
-ABSL_FLAG(std::string, config, "", "run: the committee + parameters JSON file");
+ABSL_FLAG(std::string, config, "", "run, status: the committee + parameters JSON file");
 ABSL_FLAG(std::string, keys, "", "run: this authority's key file");
-ABSL_FLAG(int64_t, authority, -1, "run: this authority's index in the committee");
+ABSL_FLAG(int64_t, authority, -1, "run, status: this authority's index in the committee");
 ABSL_FLAG(std::string, role, "all",
-          "run: primary, worker:K, or all (primary and every worker in one process)");
+          "run, status: primary, worker:K, or all (primary and every worker in one process)");
+ABSL_FLAG(std::string, metrics_address, "",
+          "run: host:port to serve Prometheus metrics on (GET /metrics; docs/metrics.md); empty: off. "
+          "Unauthenticated: bind it to an address only your monitoring reaches");
+ABSL_FLAG(int, timeout_ms, 3000, "status: how long to wait for each role's answer");
 ABSL_FLAG(std::string, store, "",
           "run: directory for the stores (primary.db, worker-K.db), created if missing");
 ABSL_FLAG(int, stats_interval_s, 10, "run: log statistics this often (0: never)");
@@ -70,17 +79,20 @@ namespace {
 constexpr char kUsage[] = R"(narwhal_node SUBCOMMAND [flags]
 
 Subcommands:
-  keygen --out FILE
+  keygen --out FILE [--public_out PUBFILE]
       Writes a new key file for one authority: an Ed25519 seed (signs headers
       and votes) and a CurveZMQ keypair (authenticates its network traffic),
-      with both public keys. Keep it secret.
+      with both public keys. Keep it secret (mode 600). --public_out also
+      writes the two public keys alone: the file to send to whoever builds
+      the committee file.
 
   committee --nodes N --workers W --base_port P --keys_dir DIR --out FILE
             [--generate_keys] [--hosts H1,H2,...] [parameter flags]
       Writes a committee + parameters JSON for N authorities with W workers
       each, on consecutive ports from P (authority i: P + i*(2+2W) ...), on
-      127.0.0.1 unless --hosts is given. Public keys are read from
-      DIR/key-I.json; --generate_keys first writes the missing ones.
+      127.0.0.1 unless --hosts is given. Authority I's public keys are read
+      from DIR/public-I.json, or else DIR/key-I.json; --generate_keys first
+      writes the missing key-I.json (a test cluster on one machine).
 
   run --config FILE --keys FILE --authority I --role primary|worker:K|all
       --store DIR
@@ -88,7 +100,16 @@ Subcommands:
       its own process (--role primary, --role worker:0, ...) or all in one
       (--role all). Stores: DIR/primary.db, DIR/worker-K.db. Any config or
       key error is reported with the file and field, and nothing starts.
-      SIGINT or SIGTERM stops it cleanly.
+      SIGINT or SIGTERM stops it cleanly. --metrics_address HOST:PORT serves
+      Prometheus metrics (docs/metrics.md).
+
+  status --config FILE --authority I [--role primary|worker:K|all]
+      Asks each role of authority I (over its client ports) whether it is
+      healthy, and prints one line per role: healthy, or degraded and why
+      (behind the others, own certificates not committed, nothing committed,
+      peers unreachable, pending limit, store disk). Exit status 0 if every
+      role answered healthy, 1 otherwise: usable as a systemd or container
+      health check.
 
 Each flag below says which subcommand uses it.)";
 
@@ -108,6 +129,12 @@ int Keygen() {
   if (absl::Status s = WriteFile(out, ToJson(*file), 0600); !s.ok()) return Fail(s);
   std::cout << "wrote " << out << " (ed25519 " << file->ed25519_public_key() << ", curve "
             << file->curve_public_key() << ")" << std::endl;
+  if (const std::string pub_out = absl::GetFlag(FLAGS_public_out); !pub_out.empty()) {
+    auto pub = PublicPart(*file);
+    if (!pub.ok()) return Fail(pub.status());
+    if (absl::Status s = WriteFile(pub_out, ToJson(*pub), 0644); !s.ok()) return Fail(s);
+    std::cout << "wrote " << pub_out << " (public keys only)" << std::endl;
+  }
   return 0;
 }
 
@@ -124,24 +151,31 @@ int MakeCommitteeFile() {
   if (spec.nodes < 1) return Fail(absl::InvalidArgumentError("--nodes: must be at least 1"));
   if (absl::GetFlag(FLAGS_generate_keys)) ::mkdir(dir.c_str(), 0700);
   for (int i = 0; i < spec.nodes; ++i) {
+    // A host's public keys (public-I.json) are all a committee file needs.
+    const std::string public_path = absl::StrCat(dir, "/public-", i, ".json");
     const std::string path = absl::StrCat(dir, "/key-", i, ".json");
+    if (struct stat st; ::stat(public_path.c_str(), &st) == 0) {
+      auto pub = LoadPublicKeys(public_path);
+      if (!pub.ok()) return Fail(pub.status());
+      spec.keys.push_back(*pub);
+      continue;
+    }
     auto text = ReadFile(path);
-    if (!text.ok() && text.status().code() == absl::StatusCode::kNotFound &&
-        absl::GetFlag(FLAGS_generate_keys)) {
+    if (!text.ok() && text.status().code() == absl::StatusCode::kNotFound) {
+      if (!absl::GetFlag(FLAGS_generate_keys)) {
+        return Fail(absl::NotFoundError(absl::StrCat("committee: neither ", public_path, " nor ", path,
+                                                     " exists (keygen --public_out writes the first; "
+                                                     "--generate_keys makes the second here)")));
+      }
       auto file = GenerateKeyFile();
       if (!file.ok()) return Fail(file.status());
       if (absl::Status s = WriteFile(path, ToJson(*file), 0600); !s.ok()) return Fail(s);
       std::cout << "wrote " << path << std::endl;
     }
     // Load through the checking path, then keep the public parts.
-    auto keys = LoadKeys(path);
-    if (!keys.ok()) return Fail(keys.status());
-    KeyFile pub;
-    pub.set_ed25519_public_key(PublicKeyHex(keys->signing.public_key));
-    auto z85 = Z85Encode(keys->curve.public_key);
-    if (!z85.ok()) return Fail(z85.status());
-    pub.set_curve_public_key(*z85);
-    spec.keys.push_back(pub);
+    auto pub = LoadPublicKeys(path);
+    if (!pub.ok()) return Fail(pub.status());
+    spec.keys.push_back(*pub);
   }
   Parameters defaults;
   config::Parameters p = defaults.ToProto();
@@ -176,9 +210,28 @@ int Run() {
   options.insecure_plaintext_transport = absl::GetFlag(FLAGS_insecure_plaintext_transport);
   options.executor_reads_worker_stores = absl::GetFlag(FLAGS_executor_reads_worker_stores);
   options.sqlite_background_checkpoint = absl::GetFlag(FLAGS_sqlite_background_checkpoint);
+  options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
   absl::Status s = RunNode(options);
   if (!s.ok()) return Fail(s);
   return 0;
+}
+
+int Status() {
+  const std::string path = absl::GetFlag(FLAGS_config);
+  if (path.empty()) return Fail(absl::InvalidArgumentError("status: --config is required"));
+  auto config = LoadConfig(path);
+  if (!config.ok()) return Fail(config.status());
+  const int64_t authority = absl::GetFlag(FLAGS_authority);
+  if (authority < 0 || authority >= static_cast<int64_t>(config->committee.size())) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat("--authority ", authority, ": out of range, ", path,
+                                                        " has ", config->committee.size(), " authorities")));
+  }
+  const AuthorityIndex self = static_cast<AuthorityIndex>(authority);
+  auto roles = ParseRole(absl::GetFlag(FLAGS_role), *config, self);
+  if (!roles.ok()) return Fail(roles.status());
+  const std::vector<RoleStatus> statuses = AskStatus(*config, self, *roles, absl::GetFlag(FLAGS_timeout_ms));
+  std::cout << FormatStatus(self, statuses) << std::flush;
+  return AllHealthy(statuses) ? 0 : 1;
 }
 
 }  // namespace
@@ -205,6 +258,7 @@ int main(int argc, char** argv) {
   if (command == "keygen") return narwhal::node::Keygen();
   if (command == "committee") return narwhal::node::MakeCommitteeFile();
   if (command == "run") return narwhal::node::Run();
+  if (command == "status") return narwhal::node::Status();
   std::cerr << (command.empty() ? "" : absl::StrCat("narwhal_node: unknown subcommand ", command, "\n\n"))
             << narwhal::node::kUsage << std::endl;
   return command == "help" ? 0 : 2;

@@ -359,6 +359,44 @@ absl::StatusOr<NodeKeys> LoadKeys(const std::string& path) {
   return keys;
 }
 
+absl::StatusOr<KeyFile> LoadPublicKeys(const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  KeyFile file;
+  if (absl::Status s = ParseJson(path, *text, &file); !s.ok()) return s;
+  if (!file.ed25519_seed().empty() || !file.curve_secret_key().empty()) {
+    // A whole key file: derive and check through the secret path.
+    auto keys = LoadKeys(path);
+    if (!keys.ok()) return keys.status();
+    KeyFile pub;
+    pub.set_ed25519_public_key(PublicKeyHex(keys->signing.public_key));
+    auto z85 = Z85Encode(keys->curve.public_key);
+    if (!z85.ok()) return z85.status();
+    pub.set_curve_public_key(*z85);
+    return pub;
+  }
+  if (file.ed25519_public_key().empty() || file.curve_public_key().empty()) {
+    return FileError(path, "a public key file needs ed25519_public_key and curve_public_key");
+  }
+  if (auto pub = PublicKeyFromHex(file.ed25519_public_key()); !pub.ok()) {
+    return FileError(path, absl::StrCat("ed25519_public_key: ", pub.status().message()));
+  }
+  if (auto pub = DecodeCurveKey(file.curve_public_key()); !pub.ok()) {
+    return FileError(path, absl::StrCat("curve_public_key: ", pub.status().message()));
+  }
+  return file;
+}
+
+absl::StatusOr<KeyFile> PublicPart(const KeyFile& file) {
+  if (file.ed25519_public_key().empty() || file.curve_public_key().empty()) {
+    return absl::InvalidArgumentError("key file without its public keys");
+  }
+  KeyFile pub;
+  pub.set_ed25519_public_key(file.ed25519_public_key());
+  pub.set_curve_public_key(file.curve_public_key());
+  return pub;
+}
+
 absl::Status CheckKeysMatch(const LoadedConfig& config, const NodeKeys& keys, int64_t authority) {
   const int64_t n = config.committee.size();
   if (authority < 0 || authority >= n) {

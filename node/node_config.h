@@ -60,6 +60,13 @@ absl::StatusOr<LoadedConfig> LoadConfig(const std::string& path);
 // Parses and checks a key file: lengths and encodings of every key, and
 // that each public key is the one its secret derives.
 absl::StatusOr<NodeKeys> LoadKeys(const std::string& path);
+// The public half of an authority's keys, from a key file or from a public
+// key file (`keygen --public_out`: ed25519_public_key and curve_public_key
+// only), checked: what a committee file is made of, so that a host never
+// needs another authority's secrets.
+absl::StatusOr<KeyFile> LoadPublicKeys(const std::string& path);
+// The public half of `file` (drops the secrets).
+absl::StatusOr<KeyFile> PublicPart(const KeyFile& file);
 
 // `authority` exists in the committee and its keys are the ones in `keys`.
 absl::Status CheckKeysMatch(const LoadedConfig& config, const NodeKeys& keys,

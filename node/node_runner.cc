@@ -11,12 +11,16 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/primary/primary.h"
 #include "core/worker/worker.h"
 #include "glog/logging.h"
 #include "node/ingress.h"
 #include "node/node_config.h"
+#include "node/metrics.h"
 #include "node/output_server.h"
+#include "node/primary_observer.h"
+#include "node/worker_observer.h"
 #include "node/worker_store_reader.h"
 #include "store_sqlite/sqlite_store.h"
 #include "transport_zmq/event_loop.h"
@@ -61,13 +65,16 @@ struct PrimaryRole {
   std::unique_ptr<ZmqTransport> transport;
   std::unique_ptr<Random> random;
   std::unique_ptr<WorkerStoreReader> worker_stores;
+  std::unique_ptr<PrimaryObserver> observer;
   std::unique_ptr<OutputServer> output;
   std::unique_ptr<Primary> primary;
 
   ~PrimaryRole() {
-    // Hooks point at the output server and the store readers: the primary goes first.
+    // Hooks point at the output server, the observer and the store readers:
+    // the primary goes first.
     primary.reset();
     output.reset();
+    observer.reset();
     worker_stores.reset();
     transport.reset();
     store.reset();
@@ -81,8 +88,10 @@ struct WorkerRole {
   std::unique_ptr<Random> random;
   std::unique_ptr<Worker> worker;
   std::unique_ptr<Ingress> ingress;
+  std::unique_ptr<WorkerObserver> observer;
 
   ~WorkerRole() {
+    observer.reset();
     ingress.reset();
     worker.reset();
     transport.reset();
@@ -103,6 +112,7 @@ class NodeProcess {
   ~NodeProcess() {
     g_loop.store(nullptr);
     if (stats_timer_ != 0 && loop_) loop_->Cancel(stats_timer_);
+    if (observe_timer_ != 0 && loop_) loop_->Cancel(observe_timer_);
     workers_.clear();
     primary_.reset();
     zap_.reset();
@@ -120,6 +130,9 @@ class NodeProcess {
   absl::Status StartPrimary();
   absl::Status StartWorker(WorkerId id);
   void LogStats();
+  // Metrics and health, once a second.
+  void Observe();
+  void LogHealthChange(const client::StatusReply& status, bool* was_healthy);
 
   const LoadedConfig config_;
   const NodeKeys keys_;
@@ -130,9 +143,17 @@ class NodeProcess {
   zmq::context_t context_;
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<ZapAuthenticator> zap_;
+  // Before the roles, whose observers hold its metrics; the server (reading
+  // it from its own threads) stops before it goes.
+  MetricsRegistry metrics_;
+  std::unique_ptr<MetricsServer> metrics_server_;
   std::unique_ptr<PrimaryRole> primary_;
   std::vector<std::unique_ptr<WorkerRole>> workers_;
   TimerId stats_timer_ = 0;
+  TimerId observe_timer_ = 0;
+  TimeUs started_us_ = 0;
+  bool primary_healthy_ = true;
+  std::vector<bool> workers_healthy_;
 };
 
 absl::Status NodeProcess::Start() {
@@ -173,12 +194,23 @@ absl::Status NodeProcess::StartRoles() {
     if (!zap.ok()) return zap.status();
     zap_ = *std::move(zap);
   }
+  started_us_ = loop_->NowUs();
+  if (!options_.metrics_address.empty()) {
+    auto server = MetricsServer::Start(options_.metrics_address);
+    if (!server.ok()) return server.status();
+    metrics_server_ = *std::move(server);
+    metrics_server_->Serve(metrics_);
+    LOG(INFO) << "metrics at http://" << options_.metrics_address.substr(0, options_.metrics_address.rfind(':'))
+              << ":" << metrics_server_->port() << "/metrics";
+  }
   if (roles_.primary) {
     if (absl::Status s = StartPrimary(); !s.ok()) return s;
   }
   for (WorkerId w : roles_.workers) {
     if (absl::Status s = StartWorker(w); !s.ok()) return s;
   }
+  workers_healthy_.assign(workers_.size(), true);
+  observe_timer_ = loop_->Schedule(0, [this] { Observe(); });
   g_loop.store(loop_.get());
   struct sigaction sa;
   std::memset(&sa, 0, sizeof(sa));
@@ -234,18 +266,34 @@ absl::Status NodeProcess::StartPrimary() {
   role->random = std::make_unique<Random>(*seed);
   const Parameters& params = config_.parameters;
 
+  role->observer = std::make_unique<PrimaryObserver>(metrics_, config_.committee, self_, options_.store_dir,
+                                                     HealthThresholds{}, started_us_);
+  PrimaryObserver* observer = role->observer.get();
+
   OutputServerOptions out_options;
   out_options.address = config_.committee.authority(self_).output_address;
   out_options.max_transaction_size_bytes = params.max_transaction_size_bytes;
+  out_options.status = [observer] { return observer->status(); };
   auto output = OutputServer::Create(context_.handle(), *loop_, role->store.get(), out_options);
   if (!output.ok()) return output.status();
   role->output = *std::move(output);
 
   OutputServer* out = role->output.get();
   PrimaryHooks hooks;
-  hooks.on_commit = [out](const CommittedSubDag& sub) { out->OnCommit(sub); };
-  hooks.on_executed = [out](const ExecutedRow& row) { out->OnExecuted(row); };
-  hooks.on_own_batch = [out](const Digest& d, TimeUs created) { out->OnOwnBatch(d, created); };
+  EventLoop* loop = loop_.get();
+  hooks.on_commit = [out, observer, loop](const CommittedSubDag& sub) {
+    out->OnCommit(sub);
+    observer->OnCommit(sub, loop->NowUs());
+  };
+  hooks.on_executed = [out, observer, loop](const ExecutedRow& row) {
+    out->OnExecuted(row);
+    observer->OnExecuted(row.index, loop->NowUs());
+  };
+  hooks.on_own_batch = [out, observer](const Digest& d, TimeUs created) {
+    out->OnOwnBatch(d, created);
+    observer->OnOwnBatch(d, created);
+  };
+  hooks.on_certificate_accepted = [observer](const CertificatePtr& c) { observer->OnCertificateAccepted(*c); };
   if (options_.executor_reads_worker_stores) {
     // The executor reads committed batches from our workers' store files
     // when they share this machine: the worker is not asked for them.
@@ -280,8 +328,12 @@ absl::Status NodeProcess::StartWorker(WorkerId id) {
   role->random = std::make_unique<Random>(*seed);
   Env env{loop_.get(), loop_.get(), role->random.get(), role->transport.get(), role->store.get()};
   role->worker = std::make_unique<Worker>(env, config_.committee, config_.parameters, self_, id);
+  role->observer = std::make_unique<WorkerObserver>(metrics_, self_, id, config_.parameters, options_.store_dir,
+                                                    HealthThresholds{}, started_us_);
   IngressOptions ingress_options;
   ingress_options.address = config_.committee.authority(self_).workers[id].transactions_address();
+  WorkerObserver* observer = role->observer.get();
+  ingress_options.status = [observer] { return observer->status(); };
   auto ingress = Ingress::Create(context_.handle(), *loop_, *role->worker, ingress_options);
   if (!ingress.ok()) return ingress.status();
   role->ingress = *std::move(ingress);
@@ -290,6 +342,32 @@ absl::Status NodeProcess::StartWorker(WorkerId id) {
             << ingress_options.address;
   workers_.push_back(std::move(role));
   return absl::OkStatus();
+}
+
+void NodeProcess::Observe() {
+  observe_timer_ = loop_->Schedule(kSecondUs, [this] { Observe(); });
+  const TimeUs now = loop_->NowUs();
+  if (primary_) {
+    primary_->observer->Update(*primary_->primary, *primary_->output, *primary_->store, now);
+    LogHealthChange(primary_->observer->status(), &primary_healthy_);
+  }
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    WorkerRole& w = *workers_[i];
+    w.observer->Update(*w.worker, *w.ingress, *w.store, *w.transport, now);
+    bool healthy = workers_healthy_[i];
+    LogHealthChange(w.observer->status(), &healthy);
+    workers_healthy_[i] = healthy;
+  }
+}
+
+void NodeProcess::LogHealthChange(const client::StatusReply& status, bool* was_healthy) {
+  if (status.healthy() == *was_healthy) return;
+  *was_healthy = status.healthy();
+  if (status.healthy()) {
+    LOG(INFO) << "health: " << status.role() << " is healthy again";
+  } else {
+    LOG(WARNING) << "health: " << status.role() << " is degraded: " << absl::StrJoin(status.problems(), "; ");
+  }
 }
 
 void NodeProcess::LogStats() {

@@ -36,6 +36,9 @@ struct RunOptions {
   bool executor_reads_worker_stores = true;
   // SqliteOptions::background_checkpoint for this process's stores.
   bool sqlite_background_checkpoint = true;
+  // host:port where this process serves Prometheus metrics (GET /metrics);
+  // empty: not served. Health is answered on the client sockets anyway.
+  std::string metrics_address;
 };
 
 // Runs until SIGINT or SIGTERM. A non-OK status means it could not start

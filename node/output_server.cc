@@ -160,6 +160,14 @@ void OutputServer::Handle(const std::string& identity, const std::string& payloa
     LOG(INFO) << "output: subscription from index " << sub.next_index << " (next index " << next_index_
               << ")";
     SchedulePump();
+  } else if (request.has_status()) {
+    client::OutputMessage m;
+    if (options_.status) {
+      *m.mutable_status() = options_.status();
+    } else {
+      m.set_error("this node does not report its status");
+    }
+    (void)SendTo(identity, m);
   } else if (request.has_unsubscribe()) {
     if (!request.unsubscribe()) {
       ++stats_.malformed;
@@ -169,7 +177,7 @@ void OutputServer::Handle(const std::string& identity, const std::string& payloa
     subscribers_.erase(identity);
   } else {
     ++stats_.malformed;
-    SendError(identity, "OutputRequest needs subscribe or unsubscribe");
+    SendError(identity, "OutputRequest needs subscribe, unsubscribe or status");
   }
 }
 

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,6 +45,8 @@ struct OutputServerOptions {
   // Executed rows (with their batches) kept in memory for live readers.
   size_t rows_cached_bytes_max = 64 << 20;
   size_t rows_per_read = 16;
+  // Answers OutputRequest.status (the primary's health); unset: an error.
+  std::function<client::StatusReply()> status;
 };
 
 struct OutputServerStats {
@@ -73,6 +76,7 @@ class OutputServer {
   const OutputServerStats& stats() const { return stats_; }
   // One past the last executed sub-DAG: what a subscriber can get now.
   uint64_t next_index() const { return next_index_; }
+  size_t subscribers() const { return subscribers_.size(); }
 
  private:
   struct Subscriber {

@@ -9,6 +9,8 @@ packages=(
   libgoogle-glog-dev libgflags-dev libgtest-dev libgmock-dev libbenchmark-dev
   libgoogle-perftools-dev
   nftables iproute2
+  prometheus-cpp-dev prometheus
+  clang libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do

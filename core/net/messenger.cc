@@ -102,6 +102,7 @@ absl::StatusOr<RequestHandle> Messenger::SendReliable(const Endpoint& to,
   size_t& count = pending_per_peer_[to];
   if (count >= options_.max_pending_per_peer) {
     ++stats_.refused_queue_full;
+    ++stats_.peers[to].refused_queue_full;
     return absl::ResourceExhaustedError(absl::StrCat(
         "reliable queue to ", to.ToString(), " is full (", count, " unanswered requests)"));
   }
@@ -113,6 +114,7 @@ absl::StatusOr<RequestHandle> Messenger::SendReliable(const Endpoint& to,
   absl::Status sent = env_.transport->SendParts(to, RequestPrefix(id, p.body->size()), p.body);
   LOG_IF(WARNING, !sent.ok()) << "send to " << to.ToString() << " failed, will retry: " << sent;
   ++stats_.requests_sent;
+  Sent(to);
   ++count;
   p.peer_count = &count;
   const Key key{to, id};
@@ -129,6 +131,7 @@ absl::Status Messenger::SendUnreliable(const Endpoint& to, const PreparedRequest
   if (!sent.ok()) return sent;
   ++stats_.requests_sent;
   if (!on_response) return absl::OkStatus();
+  Sent(to);
   const Key key{to, id};
   Pending p{to, nullptr, std::move(on_response), Backoff(options_.retry),
             env_.clock->NowUs(), 0, false};
@@ -184,6 +187,7 @@ void Messenger::OnDueTimer() {
     if (!waiting) continue;
     if (it->second.give_up) {
       ++stats_.gave_up;
+      ++stats_.peers[key.first].gave_up;
       Finish(key, absl::DeadlineExceededError(absl::StrCat(
                       "no response from ", key.first.ToString(), " within max_elapsed (",
                       *options_.retry.max_elapsed_us / 1000, " ms)")));
@@ -198,6 +202,8 @@ void Messenger::Retry(const Key& key) {
   auto it = pending_.find(key);
   if (it == pending_.end()) return;
   ++stats_.retransmissions;
+  ++stats_.peers[key.first].retransmissions;
+  Sent(key.first);
   const auto& body = it->second.body;
   absl::Status sent = env_.transport->SendParts(key.first, RequestPrefix(key.second, body->size()), body);
   LOG_IF(WARNING, !sent.ok()) << "retransmission to " << key.first.ToString()
@@ -223,8 +229,20 @@ void Messenger::Finish(const Key& key, const absl::StatusOr<wire::Response>& res
   if (cb) cb(key.first, result);
 }
 
+void Messenger::Sent(const Endpoint& to) {
+  PeerStats& peer = stats_.peers[to];
+  if (peer.waiting_since_us < 0) peer.waiting_since_us = env_.clock->NowUs();
+}
+
+void Messenger::Heard(const Endpoint& from) {
+  PeerStats& peer = stats_.peers[from];
+  peer.last_heard_us = env_.clock->NowUs();
+  peer.waiting_since_us = -1;
+}
+
 void Messenger::OnFrameParts(const Endpoint& from, std::string_view prefix,
                              std::string_view body) {
+  Heard(from);
   uint64_t id = 0;
   if (prefix.size() + body.size() <= options_.max_frame_bytes &&
       ReadRequestEnvelope(prefix, prefix.size() + body.size(), &id) == prefix.size()) {
@@ -258,6 +276,7 @@ void Messenger::OnRequestBody(const Endpoint& from, uint64_t id, std::string_vie
 }
 
 void Messenger::OnFrame(const Endpoint& from, std::string_view frame) {
+  Heard(from);
   if (frame.size() > options_.max_frame_bytes) {
     ++stats_.malformed_frames;
     LOG(WARNING) << "dropped a " << frame.size() << "-byte frame from " << from.ToString()

@@ -42,6 +42,18 @@ struct MessengerOptions {
   size_t max_frame_bytes = 64 << 20;
 };
 
+// What one peer did, for metrics and health (node/metrics.h, node/health.h).
+struct PeerStats {
+  uint64_t retransmissions = 0;
+  uint64_t refused_queue_full = 0;  // sends refused: max_pending_per_peer unanswered
+  uint64_t gave_up = 0;
+  TimeUs last_heard_us = -1;        // any frame from it; -1: never
+  // The first send expecting an answer since we last heard from it; -1 when
+  // nothing is waiting. A peer we have waited on for long is unreachable (a
+  // peer we send nothing to may be silent and well).
+  TimeUs waiting_since_us = -1;
+};
+
 struct MessengerStats {
   uint64_t requests_sent = 0;       // first attempts
   uint64_t retransmissions = 0;
@@ -51,6 +63,7 @@ struct MessengerStats {
   uint64_t malformed_frames = 0;
   uint64_t gave_up = 0;
   uint64_t refused_queue_full = 0;
+  absl::btree_map<Endpoint, PeerStats> peers;  // those we sent to or heard from
 };
 
 class Messenger;
@@ -178,6 +191,8 @@ class Messenger {
   void OnDueTimer();
   void Cancel(const Endpoint& peer, uint64_t id);
   void Finish(const Key& key, const absl::StatusOr<wire::Response>& result);
+  void Sent(const Endpoint& to);
+  void Heard(const Endpoint& from);
 
   Env env_;
   MessengerOptions options_;

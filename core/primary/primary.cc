@@ -535,6 +535,7 @@ absl::Status Primary::OnWorkerBatch(const Endpoint& from, const Digest& digest, 
 // ---------------------------------------------------------------- votes
 
 void Primary::OnVote(const Endpoint& from, const wire::Vote& msg) {
+  ++stats_.votes_received;
   auto v = Vote::FromWire(msg);
   if (!v.ok()) return Reject("malformed_vote", std::string(v.status().message()));
   if (v->author != from.authority || v->origin != self_) {

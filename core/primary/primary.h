@@ -51,6 +51,7 @@ namespace narwhal {
 struct PrimaryStats {
   uint64_t headers_proposed = 0;
   uint64_t votes_sent = 0;
+  uint64_t votes_received = 0;  // every vote that arrived, valid or not
   uint64_t certificates_formed = 0;
   uint64_t certificates_accepted = 0;
   uint64_t sub_dags_committed = 0;
@@ -98,6 +99,7 @@ class Primary {
   const PrimaryStats& stats() const { return stats_; }
   const Messenger& messenger() const { return messenger_; }
   const Executor& executor() const { return *executor_; }
+  const CertificateFetcher& certificate_fetcher() const { return fetcher_; }
   size_t dag_size() const { return by_digest_.size(); }
   // One line of internal state, for logs and the simulator's report.
   std::string DebugString() const;

@@ -35,6 +35,7 @@ void BatchSynchronizer::Ask(const Digest& digest, const std::vector<AuthorityInd
           OnResponse(digest, r);
         },
         params_->sync_retry_delay_us);
+    if (s.ok()) ++requests_sent_;
     uint64_t held = 0;
     if (!s.ok() && warnings_.Allow(a, clock_->NowUs(), &held)) {
       LOG(WARNING) << "batch sync request to authority " << a << " failed: " << s << " (" << held

@@ -36,6 +36,7 @@ class BatchSynchronizer {
 
   size_t pending() const { return schedule_.size(); }
   uint64_t fetched() const { return fetched_; }
+  uint64_t requests_sent() const { return requests_sent_; }
 
  private:
   void Ask(const Digest& digest, const std::vector<AuthorityIndex>& targets);
@@ -49,6 +50,7 @@ class BatchSynchronizer {
   OnFetched on_fetched_;
   SyncSchedule schedule_;
   uint64_t fetched_ = 0;
+  uint64_t requests_sent_ = 0;
 };
 
 }  // namespace narwhal

@@ -75,6 +75,7 @@ class Worker {
 
   const WorkerStats& stats() const { return stats_; }
   const Messenger& messenger() const { return messenger_; }
+  const BatchSynchronizer& batch_synchronizer() const { return synchronizer_; }
   Round cleanup_round() const { return cleanup_round_; }
   size_t pending_bytes() const { return builder_.payload_bytes() + quorum_waiter_.pending_bytes(); }
 
