@@ -8,4 +8,7 @@ status=$?
 if [ -x tools/determinism_check.sh ]; then
   bash tools/determinism_check.sh || status=1
 fi
+# The core's unit tests again under AddressSanitizer (--config=asan: no
+# tcmalloc there). Same output tree, so it goes last: it rebuilds the core.
+bazel test --config=asan //core/... --keep_going || status=1
 exit $status
