@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "sim/trace_hash.h"
+#include "transport_sim/trace_hash.h"
 
 namespace narwhal::sim {
 

@@ -19,8 +19,8 @@
 #include "core/primary/primary.h"
 #include "core/store/store.h"
 #include "core/worker/worker.h"
-#include "sim/network.h"
-#include "sim/scheduler.h"
+#include "transport_sim/network.h"
+#include "transport_sim/scheduler.h"
 #include "transport_sim/sim_transport.h"
 
 namespace narwhal::sim {

@@ -18,7 +18,7 @@
 
 #include <string>
 
-#include "sim/simulation.h"
+#include "sim/simulation_options.h"
 
 namespace narwhal::sim {
 

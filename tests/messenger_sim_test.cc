@@ -8,8 +8,8 @@
 
 #include "core/net/messenger.h"
 #include "gtest/gtest.h"
-#include "sim/network.h"
-#include "sim/scheduler.h"
+#include "transport_sim/network.h"
+#include "transport_sim/scheduler.h"
 #include "transport_sim/sim_transport.h"
 
 namespace narwhal {

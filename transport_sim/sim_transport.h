@@ -4,7 +4,7 @@
 #define NARWHAL_TRANSPORT_SIM_SIM_TRANSPORT_H_
 
 #include "core/env.h"
-#include "sim/network.h"
+#include "transport_sim/network.h"
 
 namespace narwhal::sim {
 

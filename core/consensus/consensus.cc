@@ -2,8 +2,6 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "core/consensus/bullshark.h"
-#include "core/consensus/tusk.h"
 #include "glog/logging.h"
 
 namespace narwhal {
@@ -25,18 +23,6 @@ std::string_view ConsensusKindName(ConsensusKind kind) {
   }
   LOG(FATAL) << "unknown ConsensusKind " << static_cast<int>(kind);
   return {};  // not reached: glog's FATAL is not declared noreturn
-}
-
-std::unique_ptr<Consensus> MakeConsensus(ConsensusKind kind, const Committee& committee,
-                                         const ConsensusOptions& options) {
-  switch (kind) {
-    case ConsensusKind::kBullshark:
-      return std::make_unique<Bullshark>(committee, options);
-    case ConsensusKind::kTusk:
-      return std::make_unique<Tusk>(committee, options);
-  }
-  LOG(FATAL) << "unknown ConsensusKind " << static_cast<int>(kind);
-  return nullptr;  // not reached
 }
 
 }  // namespace narwhal

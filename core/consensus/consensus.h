@@ -4,7 +4,7 @@
 // sub-DAGs that became committed, in commit order. It is a pure state
 // machine: no clock, no I/O, no randomness.
 //
-//   auto consensus = MakeConsensus(ConsensusKind::kBullshark, committee, options);
+//   auto consensus = MakeConsensus(ConsensusKind::kBullshark, committee, options);  // make_consensus.h
 //   for (const CommittedSubDag& sub : consensus->ProcessCertificate(cert)) emit(sub);
 #ifndef NARWHAL_CORE_CONSENSUS_CONSENSUS_H_
 #define NARWHAL_CORE_CONSENSUS_CONSENSUS_H_
@@ -75,9 +75,6 @@ class Consensus {
   // Its certificates are recorded as committed; the GC round advances.
   virtual absl::Status ApplySynced(const CommittedSubDag& sub) = 0;
 };
-
-std::unique_ptr<Consensus> MakeConsensus(ConsensusKind kind, const Committee& committee,
-                                         const ConsensusOptions& options);
 
 }  // namespace narwhal
 

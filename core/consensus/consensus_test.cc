@@ -1,5 +1,6 @@
 // Scenario tests for both protocols, after the Narwhal reference's consensus
 // tests: hand-built DAGs of 4 authorities, exact committed sequences.
+#include "core/consensus/make_consensus.h"
 #include "core/consensus/consensus.h"
 
 #include <memory>

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "core/consensus/make_consensus.h"
 #include "core/consensus/consensus.h"
 #include "core/consensus/test_util.h"
 #include "core/random.h"

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/consensus/make_consensus.h"
 #include "core/consensus/consensus.h"
 #include "core/consensus/test_util.h"
 #include "core/random.h"

@@ -1,3 +1,4 @@
+#include "core/consensus/make_consensus.h"
 #include "core/primary/primary.h"
 
 #include <algorithm>

@@ -1,8 +1,8 @@
 // A running 64-bit hash over everything that happened in a run (frames
 // delivered, timers fired, commits): two runs of one seed must end with the
 // same value. Not cryptographic; it only has to notice differences.
-#ifndef NARWHAL_SIM_TRACE_HASH_H_
-#define NARWHAL_SIM_TRACE_HASH_H_
+#ifndef NARWHAL_TRANSPORT_SIM_TRACE_HASH_H_
+#define NARWHAL_TRANSPORT_SIM_TRACE_HASH_H_
 
 #include <cstdint>
 #include <string>
@@ -26,4 +26,4 @@ class TraceHash {
 
 }  // namespace narwhal::sim
 
-#endif  // NARWHAL_SIM_TRACE_HASH_H_
+#endif  // NARWHAL_TRANSPORT_SIM_TRACE_HASH_H_

@@ -1,4 +1,4 @@
-#include "sim/trace_hash.h"
+#include "transport_sim/trace_hash.h"
 
 #include <cstring>
 

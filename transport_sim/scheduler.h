@@ -4,15 +4,15 @@
 //
 // It is also the Clock and Timers of every simulated node; per-node timers go
 // through NodeTimers so that a crash can drop all of a node's timers at once.
-#ifndef NARWHAL_SIM_SCHEDULER_H_
-#define NARWHAL_SIM_SCHEDULER_H_
+#ifndef NARWHAL_TRANSPORT_SIM_SCHEDULER_H_
+#define NARWHAL_TRANSPORT_SIM_SCHEDULER_H_
 
 #include <cstdint>
 #include <functional>
 #include <vector>
 
 #include "core/env.h"
-#include "sim/trace_hash.h"
+#include "transport_sim/trace_hash.h"
 
 namespace narwhal::sim {
 
@@ -105,4 +105,4 @@ class NodeTimers final : public Timers {
 
 }  // namespace narwhal::sim
 
-#endif  // NARWHAL_SIM_SCHEDULER_H_
+#endif  // NARWHAL_TRANSPORT_SIM_SCHEDULER_H_

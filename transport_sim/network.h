@@ -6,8 +6,8 @@
 //
 // Links inside one authority (its primary and its workers) model loopback on
 // one machine: a small fixed delay, no loss, never partitioned.
-#ifndef NARWHAL_SIM_NETWORK_H_
-#define NARWHAL_SIM_NETWORK_H_
+#ifndef NARWHAL_TRANSPORT_SIM_NETWORK_H_
+#define NARWHAL_TRANSPORT_SIM_NETWORK_H_
 
 #include <cstdint>
 #include <functional>
@@ -21,7 +21,7 @@
 #include "absl/container/btree_set.h"
 #include "core/env.h"
 #include "core/random.h"
-#include "sim/scheduler.h"
+#include "transport_sim/scheduler.h"
 
 namespace narwhal::sim {
 
@@ -158,4 +158,4 @@ class SimTransport;
 
 }  // namespace narwhal::sim
 
-#endif  // NARWHAL_SIM_NETWORK_H_
+#endif  // NARWHAL_TRANSPORT_SIM_NETWORK_H_

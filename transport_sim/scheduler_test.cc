@@ -1,4 +1,4 @@
-#include "sim/scheduler.h"
+#include "transport_sim/scheduler.h"
 
 #include <vector>
 

@@ -1,4 +1,4 @@
-#include "sim/network.h"
+#include "transport_sim/network.h"
 
 #include <vector>
 

@@ -1,0 +1,87 @@
+// What one simulated run is made of: the cluster, the load, the network
+// rates and the fault schedule (SimulationOptions), and the fault events it
+// lists. Separate from simulation.h so that what draws a schedule
+// (swarm.h) and what runs one (simulation.cc) both depend on it and not on
+// each other.
+#ifndef NARWHAL_SIM_SIMULATION_OPTIONS_H_
+#define NARWHAL_SIM_SIMULATION_OPTIONS_H_
+
+#include <string>
+#include <vector>
+
+#include "sim/checkers.h"
+#include "sim/cluster.h"
+
+namespace narwhal::sim {
+
+struct FaultEvent {
+  enum class Kind {
+    kSetLoss,        // value = loss probability
+    kSetDelay,       // value_us = mean one-way delay
+    kPartition,      // group_a <-> group_b cut both ways
+    kBlock,          // one-way: every member of group_a -> every member of group_b
+    kClog,           // group_a -> group_b gets value_us extra delay
+    kHeal,           // all partitions, blocks and clogs removed
+    kCrash,          // node
+    kRestart,        // node
+    kPause,          // node
+    kResume,         // node
+    kUnpartition,    // group_a <-> group_b reconnected both ways
+    kUnblock,        // group_a -> group_b reconnected
+    kUnclog,         // group_a -> group_b back to normal delay
+    // The heal that starts the liveness phase: partitions, blocks and clogs
+    // removed, loss/delay/duplication back to the run's baseline, crashed
+    // authorities restarted, paused ones resumed.
+    kHealAll,
+  };
+  TimeUs at_us = 0;
+  Kind kind = Kind::kHeal;
+  std::vector<AuthorityIndex> group_a, group_b;
+  // Partition and unpartition only: "" cuts whole authorities; "primary" or
+  // "workers" cuts only those processes of group_a's authorities.
+  std::string role;
+  AuthorityIndex node = 0;
+  double value = 0;
+  TimeUs value_us = 0;
+
+  std::string Describe() const;
+  // The name scenario files use: "set_loss", "partition", "heal_all", ...
+  static const char* KindName(Kind kind);
+  static std::vector<std::pair<std::string, Kind>> AllKinds();
+};
+
+// A stretch of virtual time during which a fault was in force (for plots):
+// a crash until its restart, a partition until it is lifted or healed, ...
+struct FaultPeriod {
+  std::string kind;   // "crash", "partition", "loss", ...
+  std::string label;  // "crash 2", "partition [0] | [1,2,3]", ...
+  TimeUs start_us = 0;
+  TimeUs end_us = 0;
+};
+std::vector<FaultPeriod> FaultPeriods(const std::vector<FaultEvent>& faults, const NetworkOptions& baseline,
+                                      TimeUs end_us);
+
+struct SimulationOptions {
+  ClusterOptions cluster;
+  bool sqlite_store = false;     // SQLite in memory per role instead of MemoryStore
+  TimeUs duration_us = 30 * kSecondUs;
+  double load_tps = 2000;        // client transactions per virtual second, whole committee
+  size_t tx_size_bytes = 512;
+  // Load stops this long before the end so that what was accepted can commit.
+  TimeUs drain_us = 10 * kSecondUs;
+  std::vector<FaultEvent> faults;
+  // K random crash/restart events on up to f nodes, drawn from the seed.
+  int crash_restarts = 0;
+  // Swarm mode: the network rates, the fault schedule and (unless some are
+  // given) the Byzantine authorities are drawn from the seed (sim/swarm.h).
+  bool swarm = false;
+  // Commits must resume within this bound after the last fault is healed.
+  TimeUs liveness_bound_us = 20 * kSecondUs;
+  std::string export_dag_path;   // JSON Lines of authority 0's DAG and commits
+  bool check_votes = true;       // parse votes on the wire (costly for huge runs)
+  std::string scenario_name = "flags";
+};
+
+}  // namespace narwhal::sim
+
+#endif  // NARWHAL_SIM_SIMULATION_OPTIONS_H_
