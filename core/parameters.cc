@@ -19,7 +19,11 @@ absl::StatusOr<Parameters> Parameters::FromProto(const config::Parameters& p) {
   if (p.gc_depth()) out.gc_depth = p.gc_depth();
   if (p.sync_retry_delay_ms()) out.sync_retry_delay_us = p.sync_retry_delay_ms() * kMillisecondUs;
   if (p.leader_timeout_ms()) out.leader_timeout_us = p.leader_timeout_ms() * kMillisecondUs;
-  if (!p.protocol().empty()) out.protocol = p.protocol();
+  if (!p.protocol().empty()) {
+    auto kind = ParseConsensusKind(p.protocol());
+    if (!kind.ok()) return Bad("protocol", absl::StrCat("must be \"bullshark\" or \"tusk\", got \"", p.protocol(), "\""));
+    out.protocol = *kind;
+  }
   if (p.max_transaction_size_bytes()) out.max_transaction_size_bytes = p.max_transaction_size_bytes();
   if (p.max_pending_bytes()) out.max_pending_bytes = p.max_pending_bytes();
   if (p.retry_initial_interval_ms()) out.retry.initial_interval_us = p.retry_initial_interval_ms() * kMillisecondUs;
@@ -36,9 +40,6 @@ absl::StatusOr<Parameters> Parameters::FromProto(const config::Parameters& p) {
   if (p.state_sync_retention()) out.state_sync_retention = p.state_sync_retention();
   if (!p.sqlite_synchronous().empty()) out.sqlite_synchronous = p.sqlite_synchronous();
 
-  if (out.protocol != "bullshark" && out.protocol != "tusk") {
-    return Bad("protocol", absl::StrCat("must be \"bullshark\" or \"tusk\", got \"", out.protocol, "\""));
-  }
   if (out.retry.multiplier < 1.0) return Bad("retry_multiplier", "must be >= 1");
   if (out.retry.randomization_factor < 0 || out.retry.randomization_factor >= 1) {
     return Bad("retry_randomization_factor", "must be in [0, 1)");
@@ -71,7 +72,7 @@ config::Parameters Parameters::ToProto() const {
   p.set_gc_depth(gc_depth);
   p.set_sync_retry_delay_ms(sync_retry_delay_us / kMillisecondUs);
   p.set_leader_timeout_ms(leader_timeout_us / kMillisecondUs);
-  p.set_protocol(protocol);
+  p.set_protocol(std::string(ConsensusKindName(protocol)));
   p.set_max_transaction_size_bytes(max_transaction_size_bytes);
   p.set_max_pending_bytes(max_pending_bytes);
   p.set_retry_initial_interval_ms(retry.initial_interval_us / kMillisecondUs);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "core/consensus_kind.h"
 #include "core/config.pb.h"
 #include "core/net/retry.h"
 #include "core/types.h"
@@ -21,7 +22,7 @@ struct Parameters {
   Round gc_depth = 50;
   TimeUs sync_retry_delay_us = 1 * kSecondUs;
   TimeUs leader_timeout_us = 1 * kSecondUs;
-  std::string protocol = "bullshark";
+  ConsensusKind protocol = ConsensusKind::kBullshark;
   size_t max_transaction_size_bytes = 64 * 1024;
   size_t max_pending_bytes = 64 << 20;
   RetryConfig retry;

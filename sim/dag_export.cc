@@ -9,7 +9,7 @@ namespace narwhal::sim {
 
 void DagExport::SetMeta(const Committee& committee, const Parameters& params) {
   committee_ = &committee;
-  protocol_ = params.protocol;
+  protocol_ = std::string(ConsensusKindName(params.protocol));
   gc_depth_ = params.gc_depth;
   nodes_ = committee.size();
   for (AuthorityIndex a = 0; a < committee.size(); ++a) stakes_.push_back(committee.Stake(a));

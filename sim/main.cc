@@ -178,10 +178,9 @@ absl::Status ApplyFlags(const CommandLine& cl, bool all, SimulationOptions* o) {
     if (c.stakes.size() != c.nodes) return absl::InvalidArgumentError("--stakes: need one stake per authority");
   }
   if (want("protocol")) {
-    c.params.protocol = absl::GetFlag(FLAGS_protocol);
-    if (c.params.protocol != "bullshark" && c.params.protocol != "tusk") {
-      return absl::InvalidArgumentError("--protocol must be bullshark or tusk");
-    }
+    auto kind = ParseConsensusKind(absl::GetFlag(FLAGS_protocol));
+    if (!kind.ok()) return absl::InvalidArgumentError("--protocol must be bullshark or tusk");
+    c.params.protocol = *kind;
   }
   if (want("batch_size")) c.params.batch_size_bytes = absl::GetFlag(FLAGS_batch_size);
   if (want("max_batch_delay_ms")) c.params.max_batch_delay_us = absl::GetFlag(FLAGS_max_batch_delay_ms) * kMillisecondUs;
@@ -446,7 +445,7 @@ int SingleRun(const SimulationOptions& unresolved) {
   std::string swarm_note;
   const SimulationOptions o = ResolveSchedule(unresolved, &swarm_note);
   std::printf("simulating %zu authorities (%s, %u worker(s) each, %s signatures) for %.1f s, seed %llu, scenario %s\n",
-              o.cluster.nodes, o.cluster.params.protocol.c_str(), o.cluster.workers,
+              o.cluster.nodes, std::string(ConsensusKindName(o.cluster.params.protocol)).c_str(), o.cluster.workers,
               o.cluster.scheme == SignatureScheme::kEd25519 ? "Ed25519" : "simulation-only insecure",
               o.duration_us / 1e6, (unsigned long long)o.cluster.seed, o.scenario_name.c_str());
   if (!swarm_note.empty()) std::printf("%s\n", swarm_note.c_str());

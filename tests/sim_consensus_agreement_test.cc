@@ -27,7 +27,7 @@ SimulationOptions Scenario(size_t nodes, const std::string& protocol, Cut cut, u
   SimulationOptions o;
   o.cluster.seed = seed;
   o.cluster.nodes = nodes;
-  o.cluster.params.protocol = protocol;
+  o.cluster.params.protocol = *ParseConsensusKind(protocol);
   o.cluster.params.batch_size_bytes = 50'000;
   // Ed25519 for 4 nodes; the cheap scheme keeps 7 and 10 nodes fast (the
   // protocol logic is the same).

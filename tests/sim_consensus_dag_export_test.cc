@@ -251,7 +251,7 @@ SimulationOptions ExportRun(const std::string& protocol, const std::string& path
   SimulationOptions o;
   o.cluster.seed = protocol == "tusk" ? 62 : 61;
   o.cluster.nodes = 4;
-  o.cluster.params.protocol = protocol;
+  o.cluster.params.protocol = *ParseConsensusKind(protocol);
   o.cluster.params.batch_size_bytes = 50'000;
   o.cluster.params.gc_depth = 10;  // garbage-collected rounds must stay in the file
   o.cluster.network.packet_loss_probability = 0.05;
@@ -308,7 +308,7 @@ TEST_P(SimConsensusDagExportTest, ExportEqualsEveryNodesCommitsAndTheStore) {
   ClusterOptions co;
   co.seed = protocol == "tusk" ? 72 : 71;
   co.nodes = 4;
-  co.params.protocol = protocol;
+  co.params.protocol = *ParseConsensusKind(protocol);
   co.params.gc_depth = 10;
   co.network.packet_loss_probability = 0.05;
 

@@ -37,7 +37,7 @@ SimulationOptions Base(uint64_t seed, size_t nodes, const std::string& protocol)
   SimulationOptions o;
   o.cluster.seed = seed;
   o.cluster.nodes = nodes;
-  o.cluster.params.protocol = protocol;
+  o.cluster.params.protocol = *ParseConsensusKind(protocol);
   o.cluster.params.batch_size_bytes = 50'000;
   o.cluster.scheme = nodes <= 4 ? SignatureScheme::kEd25519 : SignatureScheme::kSimInsecure;
   o.load_tps = 1000;
@@ -135,7 +135,7 @@ TEST_P(SimConsensusEquivocationTest, TwoHeadersOnTheWireOneSequenceCommitted) {
   ClusterOptions co;
   co.seed = 500 + nodes + (protocol == "tusk");
   co.nodes = nodes;
-  co.params.protocol = protocol;
+  co.params.protocol = *ParseConsensusKind(protocol);
   co.scheme = SignatureScheme::kSimInsecure;
   co.network.packet_loss_probability = 0.05;
   ByzantineBehavior b;

@@ -16,14 +16,10 @@
 
 #include "absl/status/statusor.h"
 #include "core/committee.h"
+#include "core/consensus_kind.h"
 #include "core/dag.h"
 
 namespace narwhal {
-
-enum class ConsensusKind { kBullshark, kTusk };
-
-absl::StatusOr<ConsensusKind> ParseConsensusKind(std::string_view name);  // "bullshark" | "tusk"
-std::string_view ConsensusKindName(ConsensusKind kind);
 
 struct ConsensusOptions {
   Round gc_depth = 50;

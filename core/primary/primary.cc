@@ -64,9 +64,7 @@ Primary::Primary(const Env& env, const Committee& committee, const Parameters& p
   CHECK(env.store != nullptr);
   CHECK(committee.Contains(self));
   consensus_options.gc_depth = params.gc_depth;
-  auto kind = ParseConsensusKind(params.protocol);
-  CHECK(kind.ok()) << kind.status();
-  consensus_ = MakeConsensus(*kind, committee, consensus_options);
+  consensus_ = MakeConsensus(params.protocol, committee, consensus_options);
   executor_ = std::make_unique<Executor>(env, committee, params, self, &messenger_);
   if (hooks_.on_executed) executor_->SetOnExecuted(hooks_.on_executed);
   if (hooks_.local_batch_read) executor_->SetLocalRead(hooks_.local_batch_read);

@@ -32,7 +32,7 @@ void Primary::OnRoundQuorum(Round round) {
 }
 
 bool Primary::LeaderReady(Round parents_round) const {
-  if (params_.protocol != "bullshark" || parents_round == 0) return true;
+  if (params_.protocol != ConsensusKind::kBullshark || parents_round == 0) return true;
   const uint64_t stake_needed_yes = committee_.ValidityThreshold();
   const uint64_t stake_needed_no = committee_.QuorumThreshold();
   auto round_it = dag_.find(parents_round);

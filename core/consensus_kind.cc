@@ -1,6 +1,5 @@
-#include "core/consensus/consensus.h"
+#include "core/consensus_kind.h"
 
-#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 
