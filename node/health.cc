@@ -9,6 +9,10 @@ HealthReport AssessHealth(const HealthInputs& in, const HealthThresholds& limits
   HealthReport report;
   std::vector<std::string>& problems = report.problems;
   const bool settled = in.uptime_us >= limits.startup_grace_us;
+  if (in.primary.has_value() && !in.primary->own_committed_since_start) {
+    problems.push_back(absl::StrCat("starting (", in.uptime_us / kSecondUs,
+                                    " s ago): no own certificate committed since"));
+  }
   if (in.primary.has_value() && settled) {
     const PrimaryHealthInputs& p = *in.primary;
     if (p.highest_peer_round > p.round + limits.behind_rounds_max) {

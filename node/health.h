@@ -5,6 +5,10 @@
 // (`narwhal_node status`), and exports it as metrics (docs/metrics.md).
 //
 // What "degraded" means, and why each rule:
+//  - starting: no certificate of ours from a round after the one we
+//    started in has been committed yet. Applies from the first second, so
+//    that a restarted node says healthy only once it takes part again (a
+//    rolling restart waits for exactly that).
 //  - behind: the highest round certified by another authority is more than
 //    behind_rounds_max above ours. A primary that stopped advancing while
 //    the others go on (cut off, or stuck) looks exactly like this.
@@ -50,6 +54,10 @@ struct PrimaryHealthInputs {
   // the first, the committed round when the role started).
   Round last_own_committed_round = 0;
   TimeUs since_last_commit_us = 0;
+  // One of our certificates above the round we started in was committed:
+  // we take part again (until then a restarted primary is "starting",
+  // whatever else it reports).
+  bool own_committed_since_start = true;
 };
 
 struct WorkerHealthInputs {

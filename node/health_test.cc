@@ -58,6 +58,17 @@ TEST(HealthTest, StartupGraceHidesCatchingUp) {
   EXPECT_FALSE(AssessHealth(in, HealthThresholds{}).healthy());
 }
 
+TEST(HealthTest, StartingUntilAnOwnCertificateIsCommitted) {
+  HealthInputs in = SettledPrimary();
+  in.uptime_us = 2 * kSecondUs;
+  in.primary->own_committed_since_start = false;
+  const HealthReport r = AssessHealth(in, HealthThresholds{});
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_EQ(r.problems[0], "starting (2 s ago): no own certificate committed since");
+  in.primary->own_committed_since_start = true;
+  EXPECT_TRUE(AssessHealth(in, HealthThresholds{}).healthy());
+}
+
 TEST(HealthTest, UnreachablePeersAreNamed) {
   HealthInputs in = SettledPrimary();
   in.unreachable_peers = {"a1.primary", "a3.primary"};

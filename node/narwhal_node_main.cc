@@ -80,7 +80,7 @@ constexpr char kUsage[] = R"(narwhal_node SUBCOMMAND [flags]
 
 Subcommands:
   keygen --out FILE [--public_out PUBFILE]
-      Writes a new key file for one authority: an Ed25519 seed (signs headers
+      Writes a new key file for one authority (refuses if FILE exists): an Ed25519 seed (signs headers
       and votes) and a CurveZMQ keypair (authenticates its network traffic),
       with both public keys. Keep it secret (mode 600). --public_out also
       writes the two public keys alone: the file to send to whoever builds
@@ -107,9 +107,12 @@ Subcommands:
       Asks each role of authority I (over its client ports) whether it is
       healthy, and prints one line per role: healthy, or degraded and why
       (behind the others, own certificates not committed, nothing committed,
-      peers unreachable, pending limit, store disk). Exit status 0 if every
-      role answered healthy, 1 otherwise: usable as a systemd or container
-      health check.
+      peers unreachable, pending limit, store disk). Roles are asked one
+      after another, each within --timeout_ms. Exit status: 0 every role
+      answered healthy; 1 every role answered, one is degraded (which may be
+      a peer's fault: a peer down makes every other authority degraded);
+      3 a role did not answer (down, or its client port unreachable);
+      2 bad usage or config. Exit 3 is the "restart me" signal; 1 is "look".
 
 Each flag below says which subcommand uses it.)";
 
@@ -124,6 +127,13 @@ int Fail(const absl::Status& status) {
 int Keygen() {
   const std::string out = absl::GetFlag(FLAGS_out);
   if (out.empty()) return Fail(absl::InvalidArgumentError("keygen: --out is required"));
+  // A key file is an authority's identity: replacing it by accident makes
+  // the committee file wrong for this host (seen in the deploy.md walk).
+  if (struct stat st; ::stat(out.c_str(), &st) == 0) {
+    return Fail(absl::AlreadyExistsError(absl::StrCat("keygen: ", out,
+                                                      " exists; it may be this authority's key: move it away "
+                                                      "first if you really mean to replace it")));
+  }
   auto file = GenerateKeyFile();
   if (!file.ok()) return Fail(file.status());
   if (absl::Status s = WriteFile(out, ToJson(*file), 0600); !s.ok()) return Fail(s);
@@ -231,6 +241,11 @@ int Status() {
   if (!roles.ok()) return Fail(roles.status());
   const std::vector<RoleStatus> statuses = AskStatus(*config, self, *roles, absl::GetFlag(FLAGS_timeout_ms));
   std::cout << FormatStatus(self, statuses) << std::flush;
+  // 3: a role did not answer (down or unreachable); 1: every role answered
+  // but one is degraded; 0: all healthy.
+  for (const RoleStatus& s : statuses) {
+    if (!s.reply.ok()) return 3;
+  }
   return AllHealthy(statuses) ? 0 : 1;
 }
 

@@ -50,6 +50,8 @@ class PrimaryObserver {
   // restarted primary is not judged on rounds before it came back).
   std::optional<Round> last_own_committed_round_;
   Round last_committed_round_seen_ = 0;
+  std::optional<Round> started_round_;  // the round recovered at start (first Update)
+  bool own_committed_since_start_ = false;
   TimeUs last_commit_us_ = 0;
   // Own batches not yet committed -> creation time; committed ones wait in
   // awaiting_execution_ (by consensus index) for their execution.

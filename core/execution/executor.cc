@@ -256,6 +256,7 @@ void Executor::AskOwnWorkers(Pending& p) {
 
 void Executor::AskPeers(Pending& p) {
   if (committee_.size() < 2) return;
+  if (p.peer_requests_in_flight > 0) return;  // the last round is still out
   std::vector<Digest> digests;
   for (const BatchRef& ref : p.missing) digests.push_back(ref.digest);
   std::weak_ptr<bool> alive = alive_;
@@ -273,13 +274,22 @@ void Executor::AskPeers(Pending& p) {
       for (const Digest& d : asked) req.mutable_executed_batches_request()->add_digests(d.ToBytes());
       ++stats_.requests_sent;
       const uint64_t index = p.index;
-      (void)messenger_->SendUnreliable(
+      if (p.peer_timeout_us == 0) p.peer_timeout_us = params_.sync_retry_delay_us;
+      absl::Status sent = messenger_->SendUnreliable(
           Endpoint::Primary(peer), req,
           [this, alive, index, asked](const Endpoint&, const absl::StatusOr<wire::Response>& r) {
             if (alive.expired() || !*alive.lock()) return;
+            if (auto it = pending_.find(index); it != pending_.end()) {
+              Pending& q = it->second;
+              --q.peer_requests_in_flight;
+              if (!r.ok() && r.status().code() == absl::StatusCode::kDeadlineExceeded) {
+                q.peer_timeout_us = std::min(2 * q.peer_timeout_us, 16 * params_.sync_retry_delay_us);
+              }
+            }
             OnPeerAnswer(index, asked, r);
           },
-          params_.sync_retry_delay_us);
+          p.peer_timeout_us);
+      if (sent.ok()) ++p.peer_requests_in_flight;
     }
   }
 }
@@ -451,21 +461,28 @@ std::optional<std::string> Executor::Lookup(uint64_t index, const Digest& digest
     }
     if (i >= index) break;
   }
-  if (index < next_index_ && index >= first_kept_index()) {
-    auto rows = env_.store->ExecutedFrom(index, 1);
-    if (rows.ok() && !rows->empty() && rows->front().index == index) {
-      wire::ExecutedSubDag row;
-      if (row.ParseFromString(*rows->front().row)) {
-        const std::string raw = digest.ToBytes();
-        for (const auto& c : row.certificates()) {
-          for (const auto& b : c.batches()) {
-            if (b.digest() == raw) return b.batch();
-          }
-        }
-      }
-    }
+  if (const auto* batches = RowBatches(index)) {
+    auto it = batches->find(digest.ToBytes());
+    if (it != batches->end()) return it->second;
   }
   return std::nullopt;
+}
+
+const absl::flat_hash_map<std::string, std::string>* Executor::RowBatches(uint64_t index) {
+  if (index >= next_index_ || index < first_kept_index()) return nullptr;
+  if (row_cache_index_ == index) return &row_cache_;
+  row_cache_index_.reset();
+  row_cache_.clear();
+  ++stats_.rows_read_for_peers;
+  auto rows = env_.store->ExecutedFrom(index, 1);
+  if (!rows.ok() || rows->empty() || rows->front().index != index) return nullptr;
+  wire::ExecutedSubDag row;
+  if (!row.ParseFromString(*rows->front().row)) return nullptr;
+  for (auto& c : *row.mutable_certificates()) {
+    for (auto& b : *c.mutable_batches()) row_cache_[b.digest()] = std::move(*b.mutable_batch());
+  }
+  row_cache_index_ = index;
+  return &row_cache_;
 }
 
 void Executor::OnBatchesRequest(const Endpoint& from, const wire::ExecutedBatchesRequest& request,

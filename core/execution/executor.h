@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/btree_set.h"
 #include "absl/status/status.h"
 #include "core/committee.h"
@@ -68,6 +69,7 @@ struct ExecutorStats {
   uint64_t batches_rejected = 0;  // a peer's answer that did not match the digest
   uint64_t requests_sent = 0;
   uint64_t peer_requests_served = 0;
+  uint64_t rows_read_for_peers = 0;  // store reads to serve them (one per row, cached)
   uint64_t rows_pruned = 0;
   uint64_t stall_warnings = 0;
 };
@@ -163,6 +165,15 @@ class Executor {
     TimeUs next_attempt_us = 0;
     uint64_t attempts = 0;
     bool requested = false;  // the first attempt was made
+    // ExecutedBatchesRequests to peers not yet answered or timed out: no
+    // new round of them until the last one ended (a peer slow to answer
+    // must not get the same request again and again: that made a node
+    // catching up from an empty store stall the whole committee).
+    int peer_requests_in_flight = 0;
+    // How long a round of peer requests may take: sync_retry_delay, doubled
+    // after each round that timed out (up to 16x), so peers too busy to
+    // answer in time are asked less and less often, not more.
+    TimeUs peer_timeout_us = 0;
   };
 
   void Enqueue(Pending pending);
@@ -181,9 +192,17 @@ class Executor {
   void Tick();
   // The batch if held anywhere here: a pending sub-DAG, or an executed row.
   std::optional<std::string> Lookup(uint64_t index, const Digest& digest);
+  // The batches of executed row `index` by digest bytes, parsed once and
+  // kept for the next request (peers catching up ask for the same row
+  // several times: its digests come in chunks, from two peers' rotation).
+  // Null if the row is not kept.
+  const absl::flat_hash_map<std::string, std::string>* RowBatches(uint64_t index);
 
   Env env_;
   const Committee& committee_;
+  // RowBatches' one-row cache.
+  std::optional<uint64_t> row_cache_index_;
+  absl::flat_hash_map<std::string, std::string> row_cache_;  // lookup only
   const Parameters& params_;
   const AuthorityIndex self_;
   Messenger* messenger_;

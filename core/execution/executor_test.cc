@@ -259,5 +259,55 @@ TEST_F(ExecutorTest, ServesPeersFromItsRows) {
   EXPECT_EQ(items[1], "");
 }
 
+// Regression (seen on real processes, docs/deploy.md section 7): a primary
+// restarted on an empty store re-executes the whole history from its
+// peers. Each ExecutedBatchesRequest made the serving primary read and parse
+// the whole row once per digest asked, on its event loop, and the requester
+// sent new rounds while the old ones were still unanswered: every primary's
+// loop was busy serving and the committee stopped committing. Now a row is
+// read once for all requests for it, and a sub-DAG has one round of peer
+// requests out at a time.
+TEST_F(ExecutorTest, ServingPeersReadsARowOncePerIndex) {
+  auto e = Make();
+  std::vector<std::string> batches;
+  for (int i = 0; i < 6; ++i) batches.push_back(MakeBatch(i));
+  for (const std::string& b : batches) worker_[BatchDigest(b)] = b;
+  e->OnCommitted(SubDag(0, 1, batches), 0);
+  e->OnCommitted(SubDag(1, 2, {MakeBatch(7)}), 0);
+  worker_.clear();
+  for (int repeat = 0; repeat < 3; ++repeat) {
+    wire::ExecutedBatchesRequest req;
+    req.set_index(0);
+    for (const std::string& b : batches) req.add_digests(BatchDigest(b).ToBytes());
+    std::vector<std::string> items;
+    e->OnBatchesRequest(Endpoint::Primary(2), req,
+                        [&](bool, std::string, std::vector<std::string> got) { items = std::move(got); });
+    ASSERT_EQ(items, batches);
+  }
+  EXPECT_EQ(e->stats().rows_read_for_peers, 1u);
+}
+
+TEST_F(ExecutorTest, PeersTooSlowToAnswerAreAskedLessOften) {
+  auto e = Make();
+  const std::string b0 = MakeBatch(0);  // nowhere: only peers could have it
+  e->OnCommitted(SubDag(0, 1, {b0}), 0);
+  auto peer_requests = [&] {
+    size_t n = 0;
+    for (const auto& [to, frame] : transport_.sent) n += to.is_primary() && to.authority != 0;
+    return n;
+  };
+  const size_t per_round = ExecutorOptions{}.peers_per_attempt;
+  // Peers are asked from the third attempt (~350 ms) and never answer.
+  time_.Advance(params_.sync_retry_delay_us / 2);
+  EXPECT_EQ(peer_requests(), per_round);
+  // Attempts go on every sync_retry_delay (the own worker is asked each
+  // time), but a round of peer requests waits for the last one to end, and
+  // each timeout doubles the next one's: rounds at ~0.35, ~1.55, ~3.55 and
+  // ~7.55 s over 10 s, where one a second went out before.
+  time_.Advance(10 * params_.sync_retry_delay_us - params_.sync_retry_delay_us / 2);
+  EXPECT_GE(peer_requests(), 3 * per_round);
+  EXPECT_LE(peer_requests(), 4 * per_round);
+}
+
 }  // namespace
 }  // namespace narwhal

@@ -112,7 +112,7 @@ absl::StatusOr<RequestHandle> Messenger::SendReliable(const Endpoint& to,
   // A transport refusal (e.g. a full ZeroMQ queue) is treated like a lost
   // frame: the retry timer sends it again.
   absl::Status sent = env_.transport->SendParts(to, RequestPrefix(id, p.body->size()), p.body);
-  LOG_IF(WARNING, !sent.ok()) << "send to " << to.ToString() << " failed, will retry: " << sent;
+  if (!sent.ok()) WarnSendFailed(to, "send", sent);
   ++stats_.requests_sent;
   Sent(to);
   ++count;
@@ -206,8 +206,7 @@ void Messenger::Retry(const Key& key) {
   Sent(key.first);
   const auto& body = it->second.body;
   absl::Status sent = env_.transport->SendParts(key.first, RequestPrefix(key.second, body->size()), body);
-  LOG_IF(WARNING, !sent.ok()) << "retransmission to " << key.first.ToString()
-                              << " failed, will retry: " << sent;
+  if (!sent.ok()) WarnSendFailed(key.first, "retransmission", sent);
   ArmRetry(key);
 }
 
@@ -227,6 +226,16 @@ void Messenger::Finish(const Key& key, const absl::StatusOr<wire::Response>& res
   --*it->second.peer_count;
   pending_.erase(it);
   if (cb) cb(key.first, result);
+}
+
+void Messenger::WarnSendFailed(const Endpoint& to, const char* what, const absl::Status& status) {
+  // One line per peer per 10 s: a peer down for a minute under load made
+  // thousands of these lines (seen on real hosts, docs/deploy.md walk).
+  const uint64_t key = (static_cast<uint64_t>(to.authority) << 16) | (to.is_primary() ? 0xffff : to.worker_id());
+  if (uint64_t held = 0; send_warnings_.Allow(key, env_.clock->NowUs(), &held)) {
+    LOG(WARNING) << what << " to " << to.ToString() << " failed, will retry: " << status << " (" << held
+                 << " similar failures to it held back)";
+  }
 }
 
 void Messenger::Sent(const Endpoint& to) {

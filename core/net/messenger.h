@@ -29,6 +29,7 @@
 #include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
 #include "core/env.h"
+#include "core/log_limiter.h"
 #include "core/messages.pb.h"
 #include "core/net/retry.h"
 
@@ -192,6 +193,7 @@ class Messenger {
   void Cancel(const Endpoint& peer, uint64_t id);
   void Finish(const Key& key, const absl::StatusOr<wire::Response>& result);
   void Sent(const Endpoint& to);
+  void WarnSendFailed(const Endpoint& to, const char* what, const absl::Status& status);
   void Heard(const Endpoint& from);
 
   Env env_;
@@ -209,6 +211,7 @@ class Messenger {
   // peer's count (no lookup when a request finishes).
   absl::node_hash_map<Endpoint, size_t> pending_per_peer_;
   MessengerStats stats_;
+  LogLimiter send_warnings_{10 * kSecondUs};
   // Handles hold a weak pointer to this so that a handle outliving its
   // messenger does nothing.
   std::shared_ptr<Messenger*> self_ref_;
