@@ -3,7 +3,7 @@
 // The same binary sweeps many seeds, shrinks a failing schedule and checks
 // determinism (docs/simulator.md).
 //
-//   narwhal_sim --seed=7 --nodes=4 --duration_s=30 --loss=0.1
+//   narwhal_sim --seed=7 --nodes=4 --duration_s=30 --packet_loss_probability=0.1
 //   narwhal_sim --scenario=scenarios/leader_crash.json --seed=3
 //   narwhal_sim --swarm --seeds=1..200 --duration_s=30
 //   narwhal_sim --swarm --seed=17 --minimize
@@ -40,13 +40,13 @@ ABSL_FLAG(double, duration_s, 30, "Simulated seconds to run.");
 ABSL_FLAG(double, drain_s, -1,
           "The client load stops this long before the end (default: min(10 s, duration/3)).");
 ABSL_FLAG(double, liveness_bound_s, 20, "Commits must resume within this bound after the heal.");
-ABSL_FLAG(double, loss, 0.0, "Probability that a frame between authorities is lost.");
-ABSL_FLAG(double, duplication, 0.0, "Probability that a frame is delivered twice.");
-ABSL_FLAG(double, delay_ms, 10, "Mean one-way delay between authorities (exponential above a 2 ms floor).");
+ABSL_FLAG(double, packet_loss_probability, 0.0, "Probability that a frame between authorities is lost.");
+ABSL_FLAG(double, packet_duplication_probability, 0.0, "Probability that a frame is delivered twice.");
+ABSL_FLAG(double, one_way_delay_ms_mean, 10, "Mean one-way delay between authorities (exponential above a 2 ms floor).");
 ABSL_FLAG(std::string, protocol, "bullshark", "Consensus protocol: bullshark or tusk.");
-ABSL_FLAG(double, rate, 2000, "Client transactions per simulated second, whole committee.");
-ABSL_FLAG(int, tx_size, 512, "Transaction size in bytes.");
-ABSL_FLAG(int, batch_size, 50000, "batch_size_bytes: a batch seals at this many bytes ...");
+ABSL_FLAG(double, transactions_per_s, 2000, "Client transactions per simulated second, whole committee.");
+ABSL_FLAG(int, transaction_size_bytes, 512, "Transaction size in bytes.");
+ABSL_FLAG(int, batch_size_bytes, 50000, "batch_size_bytes: a batch seals at this many bytes ...");
 ABSL_FLAG(int, max_batch_delay_ms, 100, "... or after this delay.");
 ABSL_FLAG(int, max_header_delay_ms, 100, "Propose a header at latest after this delay.");
 ABSL_FLAG(int, gc_depth, 50, "Rounds kept below the last committed round.");
@@ -182,7 +182,7 @@ absl::Status ApplyFlags(const CommandLine& cl, bool all, SimulationOptions* o) {
     if (!kind.ok()) return absl::InvalidArgumentError("--protocol must be bullshark or tusk");
     c.params.protocol = *kind;
   }
-  if (want("batch_size")) c.params.batch_size_bytes = absl::GetFlag(FLAGS_batch_size);
+  if (want("batch_size_bytes")) c.params.batch_size_bytes = absl::GetFlag(FLAGS_batch_size_bytes);
   if (want("max_batch_delay_ms")) c.params.max_batch_delay_us = absl::GetFlag(FLAGS_max_batch_delay_ms) * kMillisecondUs;
   if (want("max_header_delay_ms")) c.params.max_header_delay_us = absl::GetFlag(FLAGS_max_header_delay_ms) * kMillisecondUs;
   if (want("gc_depth")) c.params.gc_depth = absl::GetFlag(FLAGS_gc_depth);
@@ -193,9 +193,9 @@ absl::Status ApplyFlags(const CommandLine& cl, bool all, SimulationOptions* o) {
     c.params.committed_output_retention = 4;
     c.params.state_sync_retention = 2 * c.params.gc_depth + 2;
   }
-  if (want("loss")) c.network.packet_loss_probability = absl::GetFlag(FLAGS_loss);
-  if (want("duplication")) c.network.packet_duplication_probability = absl::GetFlag(FLAGS_duplication);
-  if (want("delay_ms")) c.network.one_way_delay_us_mean = static_cast<TimeUs>(absl::GetFlag(FLAGS_delay_ms) * kMillisecondUs);
+  if (want("packet_loss_probability")) c.network.packet_loss_probability = absl::GetFlag(FLAGS_packet_loss_probability);
+  if (want("packet_duplication_probability")) c.network.packet_duplication_probability = absl::GetFlag(FLAGS_packet_duplication_probability);
+  if (want("one_way_delay_ms_mean")) c.network.one_way_delay_us_mean = static_cast<TimeUs>(absl::GetFlag(FLAGS_one_way_delay_ms_mean) * kMillisecondUs);
   if (want("insecure_signatures")) {
     c.scheme = absl::GetFlag(FLAGS_insecure_signatures) ? SignatureScheme::kSimInsecure : SignatureScheme::kEd25519;
   }
@@ -231,8 +231,8 @@ absl::Status ApplyFlags(const CommandLine& cl, bool all, SimulationOptions* o) {
     }
   }
   if (want("liveness_bound_s")) o->liveness_bound_us = static_cast<TimeUs>(absl::GetFlag(FLAGS_liveness_bound_s) * kSecondUs);
-  if (want("rate")) o->load_tps = absl::GetFlag(FLAGS_rate);
-  if (want("tx_size")) o->tx_size_bytes = absl::GetFlag(FLAGS_tx_size);
+  if (want("transactions_per_s")) o->transactions_per_s = absl::GetFlag(FLAGS_transactions_per_s);
+  if (want("transaction_size_bytes")) o->transaction_size_bytes = absl::GetFlag(FLAGS_transaction_size_bytes);
   if (want("crash_restarts")) o->crash_restarts = absl::GetFlag(FLAGS_crash_restarts);
   if (want("sqlite")) o->sqlite_store = absl::GetFlag(FLAGS_sqlite);
   if (want("swarm")) o->swarm = absl::GetFlag(FLAGS_swarm);

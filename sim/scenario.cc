@@ -269,11 +269,11 @@ absl::StatusOr<SimulationOptions> ParseScenario(absl::string_view json, absl::st
   const pb::Load& load = s.load();
   if (load.has_transactions_per_s()) {
     if (load.transactions_per_s() < 0) return e.Bad("load.transactions_per_s", "must be >= 0");
-    o.load_tps = load.transactions_per_s();
+    o.transactions_per_s = load.transactions_per_s();
   }
   if (load.transaction_size_bytes() > 0) {
     if (load.transaction_size_bytes() < 8) return e.Bad("load.transaction_size_bytes", "must be >= 8 (the id)");
-    o.tx_size_bytes = load.transaction_size_bytes();
+    o.transaction_size_bytes = load.transaction_size_bytes();
   }
   if (load.has_drain_s()) {
     if (load.drain_s() < 0) return e.Bad("load.drain_s", "must be >= 0");
@@ -349,8 +349,8 @@ std::string ScenarioJson(const SimulationOptions& unresolved, absl::string_view 
   c->set_store(o.sqlite_store ? "sqlite" : "memory");
   *s.mutable_parameters() = o.cluster.params.ToProto();
   pb::Load* load = s.mutable_load();
-  load->set_transactions_per_s(o.load_tps);
-  load->set_transaction_size_bytes(static_cast<uint32_t>(o.tx_size_bytes));
+  load->set_transactions_per_s(o.transactions_per_s);
+  load->set_transaction_size_bytes(static_cast<uint32_t>(o.transaction_size_bytes));
   load->set_drain_s(o.drain_us / 1e6);
   pb::Network* n = s.mutable_network();
   const NetworkOptions& net = o.cluster.network;

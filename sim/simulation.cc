@@ -60,7 +60,7 @@ class Load {
   void set_is_paused(std::function<bool(AuthorityIndex)> f) { is_paused_ = std::move(f); }
 
   void Start() {
-    if (options_.load_tps <= 0) return;
+    if (options_.transactions_per_s <= 0) return;
     Tick();
   }
   // Per (authority, worker, incarnation): seq -> tx id.
@@ -97,10 +97,10 @@ class Load {
   void Tick() {
     Scheduler& s = cluster_->scheduler();
     if (s.NowUs() >= options_.duration_us - options_.drain_us) return;
-    carry_ += options_.load_tps * kTickUs / kSecondUs;
+    carry_ += options_.transactions_per_s * kTickUs / kSecondUs;
     const size_t n = cluster_->committee().size();
     const uint32_t workers = cluster_->committee().workers_per_authority();
-    std::string tx(std::max<size_t>(options_.tx_size_bytes, 8), '\0');
+    std::string tx(std::max<size_t>(options_.transaction_size_bytes, 8), '\0');
     while (carry_ >= 1.0) {
       carry_ -= 1.0;
       // Find the next honest, running worker.

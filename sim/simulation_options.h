@@ -65,8 +65,8 @@ struct SimulationOptions {
   ClusterOptions cluster;
   bool sqlite_store = false;     // SQLite in memory per role instead of MemoryStore
   TimeUs duration_us = 30 * kSecondUs;
-  double load_tps = 2000;        // client transactions per virtual second, whole committee
-  size_t tx_size_bytes = 512;
+  double transactions_per_s = 2000;        // client transactions per virtual second, whole committee
+  size_t transaction_size_bytes = 512;
   // Load stops this long before the end so that what was accepted can commit.
   TimeUs drain_us = 10 * kSecondUs;
   std::vector<FaultEvent> faults;

@@ -15,7 +15,7 @@ SimulationOptions Options(uint64_t seed, bool sqlite) {
   o.cluster.network.packet_duplication_probability = 0.02;
   o.duration_us = 8 * kSecondUs;
   o.drain_us = 3 * kSecondUs;
-  o.load_tps = 1000;
+  o.transactions_per_s = 1000;
   o.sqlite_store = sqlite;
   o.crash_restarts = 1;
   return o;

@@ -26,7 +26,7 @@ SimulationOptions Options(size_t nodes, size_t byzantine, const std::string& beh
   o.duration_us = duration_us;
   o.drain_us = 4 * kSecondUs;
   o.liveness_bound_us = 5 * kSecondUs;
-  o.load_tps = 1000;
+  o.transactions_per_s = 1000;
   auto b = ByzantineBehavior::Parse(behaviour);
   CHECK(b.ok()) << b.status();
   // The last authorities: never authority 0, whose view the export follows.

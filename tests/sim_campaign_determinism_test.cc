@@ -23,7 +23,7 @@ SimulationOptions Swarm(uint64_t seed, size_t nodes, TimeUs duration_us) {
   o.cluster.scheme = SignatureScheme::kSimInsecure;
   o.duration_us = duration_us;
   o.drain_us = duration_us / 3;
-  o.load_tps = 1000;
+  o.transactions_per_s = 1000;
   o.swarm = true;
   return o;
 }
@@ -49,7 +49,7 @@ TEST(SwarmDeterminismTest, SeparateProcessesAgree) {
   o.drain_us = 2 * kSecondUs;
   auto outs = CheckDeterminism(o, 1, 6, pool, [&](uint64_t seed) {
     return std::vector<std::string>{sim, "--swarm", "--nodes=4", "--insecure_signatures", "--duration_s=5",
-                                    "--drain_s=2", "--rate=1000", "--batch_size=500000",
+                                    "--drain_s=2", "--transactions_per_s=1000", "--batch_size_bytes=500000",
                                     absl::StrCat("--seed=", seed)};
   });
   ASSERT_EQ(outs.size(), 6u);
@@ -66,7 +66,7 @@ TEST(SwarmDeterminismTest, AMismatchIsReported) {
   o.drain_us = kSecondUs;
   auto outs = CheckDeterminism(o, 3, 3, pool, [&](uint64_t seed) {
     return std::vector<std::string>{"sim/narwhal_sim", "--swarm", "--insecure_signatures", "--duration_s=2",
-                                    "--drain_s=1", "--rate=1000", "--batch_size=500000",
+                                    "--drain_s=1", "--transactions_per_s=1000", "--batch_size_bytes=500000",
                                     absl::StrCat("--seed=", seed + 1)};
   });
   ASSERT_EQ(outs.size(), 1u);

@@ -71,7 +71,7 @@ TEST(ScenarioTest, FieldsLandInTheOptions) {
   EXPECT_TRUE(o->sqlite_store);
   EXPECT_EQ(o->cluster.params.gc_depth, 30u);
   EXPECT_EQ(o->cluster.params.batch_size_bytes, Parameters().batch_size_bytes);  // untouched
-  EXPECT_EQ(o->load_tps, 0);
+  EXPECT_EQ(o->transactions_per_s, 0);
   EXPECT_EQ(o->liveness_bound_us, 7 * kSecondUs);
   EXPECT_EQ(o->cluster.network.one_way_delay_us_mean, 40 * kMillisecondUs);
   EXPECT_EQ(o->cluster.network.delay_distribution, DelayDistribution::kUniform);

@@ -37,7 +37,7 @@ SimulationOptions Scenario(size_t nodes, const std::string& protocol, Cut cut, u
       seed % 2 == 0 ? DelayDistribution::kExponential : DelayDistribution::kUniform;
   o.duration_us = 50 * kSecondUs;
   o.drain_us = 10 * kSecondUs;
-  o.load_tps = 1000;
+  o.transactions_per_s = 1000;
   o.liveness_bound_us = 20 * kSecondUs;
   o.scenario_name = absl::StrCat("agreement_n", nodes, "_", protocol, cut == Cut::kNoQuorumSplit ? "_split" : "_minority");
 

@@ -257,7 +257,7 @@ SimulationOptions ExportRun(const std::string& protocol, const std::string& path
   o.cluster.network.packet_loss_probability = 0.05;
   o.duration_us = 25 * kSecondUs;
   o.drain_us = 8 * kSecondUs;
-  o.load_tps = 1000;
+  o.transactions_per_s = 1000;
   o.export_dag_path = path;
   return o;
 }

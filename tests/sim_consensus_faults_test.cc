@@ -40,7 +40,7 @@ SimulationOptions Base(uint64_t seed, size_t nodes, const std::string& protocol)
   o.cluster.params.protocol = *ParseConsensusKind(protocol);
   o.cluster.params.batch_size_bytes = 50'000;
   o.cluster.scheme = nodes <= 4 ? SignatureScheme::kEd25519 : SignatureScheme::kSimInsecure;
-  o.load_tps = 1000;
+  o.transactions_per_s = 1000;
   return o;
 }
 

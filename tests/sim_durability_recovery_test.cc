@@ -115,9 +115,9 @@ class HookedStore final : public Store {
 struct HarnessOptions {
   ClusterOptions cluster;
   bool sqlite = false;
-  double load_tps = 500;
+  double transactions_per_s = 500;
   TimeUs load_until_us = 0;  // no load after this
-  size_t tx_size_bytes = 256;
+  size_t transaction_size_bytes = 256;
   // Also submit to Byzantine workers (an equivocator with an empty payload
   // sends the same header twice). Their transactions are not required to
   // commit: availability is promised for honest workers only.
@@ -173,7 +173,7 @@ class Harness {
 
   void Start() {
     cluster_->Start();
-    if (options_.load_tps > 0) Tick();
+    if (options_.transactions_per_s > 0) Tick();
   }
   void RunUntil(TimeUs t) { cluster_->scheduler().RunUntil(t); }
 
@@ -283,8 +283,8 @@ class Harness {
   void Tick() {
     constexpr TimeUs kTickUs = 10 * kMillisecondUs;
     if (Now() >= options_.load_until_us) return;
-    carry_ += options_.load_tps * kTickUs / kSecondUs;
-    std::string tx(std::max<size_t>(options_.tx_size_bytes, 8), '\0');
+    carry_ += options_.transactions_per_s * kTickUs / kSecondUs;
+    std::string tx(std::max<size_t>(options_.transaction_size_bytes, 8), '\0');
     const uint32_t workers = options_.cluster.workers;
     while (carry_ >= 1.0) {
       carry_ -= 1.0;
@@ -345,7 +345,7 @@ TEST_P(SimDurabilityCrashRestartTest, RandomCrashRestartCyclesKeepEveryChecker) 
     o.sqlite_store = sqlite;
     o.duration_us = 60 * kSecondUs;
     o.drain_us = 10 * kSecondUs;
-    o.load_tps = 800;
+    o.transactions_per_s = 800;
     o.crash_restarts = nodes <= 4 ? 6 : 10;
     o.scenario_name = absl::StrCat("crash_restarts_n", nodes, "_", StoreName(sqlite));
     const SimulationResult r = RunSimulation(o);
@@ -403,7 +403,7 @@ TEST_P(SimDurabilitySeedsTest, CrashRestartsZeroViolations) {
   o.sqlite_store = seed % 2 == 0;
   o.duration_us = 40 * kSecondUs;
   o.drain_us = 10 * kSecondUs;
-  o.load_tps = 1000;
+  o.transactions_per_s = 1000;
   o.crash_restarts = 3;
   o.scenario_name = "crash_restarts_seeds";
   const SimulationResult r = RunSimulation(o);
@@ -440,7 +440,7 @@ TEST_P(SimDurabilityOutputTest, RestartedNodesCatchUpAndOutputIsIdenticalFromInd
   ho.cluster.params.batch_size_bytes = 50'000;
   ho.cluster.network.packet_loss_probability = 0.05;
   ho.sqlite = sqlite;
-  ho.load_tps = 800;
+  ho.transactions_per_s = 800;
   ho.load_until_us = 50 * kSecondUs;
   Harness h(ho);
   // The simulator's own random schedule (one victim, f = 1), plus an
@@ -535,7 +535,7 @@ void RunCatchUp(bool sqlite, TimeUs restart_us) {
   ho.cluster.params.gc_depth = 50;  // the default
   ho.cluster.network.packet_loss_probability = 0.02;
   ho.sqlite = sqlite;
-  ho.load_tps = 500;
+  ho.transactions_per_s = 500;
   ho.load_until_us = restart_us + 15 * kSecondUs;
   Harness h(ho);
   h.ScheduleFaults({FaultEvent{.at_us = 10 * kSecondUs, .kind = FaultEvent::Kind::kCrash, .node = 3},
@@ -593,7 +593,7 @@ TEST_P(SimDurabilityNoEquivocationTest, CrashRightAfterProposingNeverSendsASecon
   ho.cluster.scheme = nodes <= 4 ? SignatureScheme::kEd25519 : SignatureScheme::kSimInsecure;
   ho.cluster.network.packet_loss_probability = 0.05;
   ho.sqlite = sqlite;
-  ho.load_tps = 500;
+  ho.transactions_per_s = 500;
   ho.load_until_us = 50 * kSecondUs;
   Harness h(ho);
   // Victims: f authorities. Each time a victim persists its own header it is
@@ -669,7 +669,7 @@ TEST_P(SimDurabilityVoteTest, CrashRightAfterVotingNeverVotesForTheOtherHeader) 
   constexpr AuthorityIndex kVictim = 0;  // in the half that gets the first header
   ho.cluster.byzantine[kByz] = b;
   ho.sqlite = sqlite;
-  ho.load_tps = 300;
+  ho.transactions_per_s = 300;
   ho.load_until_us = 40 * kSecondUs;
   ho.load_byzantine = true;
   Harness h(ho);
@@ -751,7 +751,7 @@ TEST_P(SimDurabilityStoreBoundsTest, StoreRowsDoNotGrowWithDuration) {
   }
   ho.cluster.network.packet_loss_probability = 0.02;
   ho.sqlite = sqlite;
-  ho.load_tps = 300;
+  ho.transactions_per_s = 300;
   ho.load_until_us = kEndUs - 10 * kSecondUs;
   Harness h(ho);
   // One crash/restart early on: recovery must not make the store grow either.

@@ -26,7 +26,7 @@ for f in scenarios/*.json; do
   line "$(basename "$f" .json)" --scenario="$PWD/$f"
 done
 for seed in 1 2 3; do
-  line "seed$seed" --seed=$seed --nodes=4 --duration_s=20 --loss=0.05
+  line "seed$seed" --seed=$seed --nodes=4 --duration_s=20 --packet_loss_probability=0.05
 done
 line "swarm7" --swarm --seed=7 --duration_s=30
 line "sqlite5" --seed=5 --duration_s=10 --sqlite
