@@ -133,7 +133,6 @@ void PrimaryObserver::OnCommit(const CommittedSubDag& sub, TimeUs now_us) {
     ++committed_by_author_[c->author()];
     if (c->author() == self_) {
       last_own_committed_round_ = std::max(last_own_committed_round_.value_or(0), c->round());
-      if (started_round_.has_value() && c->round() > *started_round_) own_committed_since_start_ = true;
     }
   }
   std::vector<TimeUs> created;
@@ -163,7 +162,10 @@ void PrimaryObserver::Update(const Primary& primary, const OutputServer& output,
   const Executor& executor = primary.executor();
   const ExecutorStats& e = executor.stats();
   if (!last_own_committed_round_.has_value()) last_own_committed_round_ = primary.last_committed_round();
-  if (!started_round_.has_value()) started_round_ = primary.round();
+  if (!formed_at_start_.has_value()) formed_at_start_ = s.certificates_formed;
+  if (!first_formed_round_.has_value() && s.certificates_formed > *formed_at_start_) {
+    first_formed_round_ = primary.round();
+  }
   round_.Set(static_cast<double>(primary.round()));
   highest_peer_round_gauge_.Set(static_cast<double>(highest_peer_round_));
   gc_round_.Set(static_cast<double>(primary.gc_round()));
@@ -215,7 +217,8 @@ void PrimaryObserver::Update(const Primary& primary, const OutputServer& output,
   p.last_committed_round = primary.last_committed_round();
   p.last_own_committed_round = *last_own_committed_round_;
   p.since_last_commit_us = now_us - last_commit_us_;
-  p.own_committed_since_start = own_committed_since_start_;
+  p.own_committed_since_start =
+      first_formed_round_.has_value() && *last_own_committed_round_ >= *first_formed_round_;
   in.primary = p;
   const HealthReport report = AssessHealth(in, thresholds_);
   healthy_.Set(report.healthy() ? 1 : 0);

@@ -50,8 +50,13 @@ class PrimaryObserver {
   // restarted primary is not judged on rounds before it came back).
   std::optional<Round> last_own_committed_round_;
   Round last_committed_round_seen_ = 0;
-  std::optional<Round> started_round_;  // the round recovered at start (first Update)
-  bool own_committed_since_start_ = false;
+  // "Starting" ends when an own certificate formed by this process is
+  // committed. Old own certificates (replayed by state sync after a restart
+  // on an empty store) do not count: the round this process was in when it
+  // first formed a certificate is the bar (every own certificate from that
+  // round on is one it formed).
+  std::optional<uint64_t> formed_at_start_;
+  std::optional<Round> first_formed_round_;
   TimeUs last_commit_us_ = 0;
   // Own batches not yet committed -> creation time; committed ones wait in
   // awaiting_execution_ (by consensus index) for their execution.

@@ -203,8 +203,8 @@ class Test:
         dead = subprocess.run([node, "status", "--config", config, "--authority", "3", "--timeout_ms", "1000"],
                               capture_output=True, text=True)
         self.log(dead.stdout.strip())
-        self.check(dead.returncode == 1 and "no answer" in dead.stdout,
-                   "narwhal_node status of the killed authority: no answer, exit 1")
+        self.check(dead.returncode == 3 and "no answer" in dead.stdout,
+                   "narwhal_node status of the killed authority: no answer, exit 3 (exit %d)" % dead.returncode)
         unreachable = self.query('narwhal_peer_unreachable{authority="0",role="primary",peer="a3.primary"}')
         self.check(len(unreachable) == 1 and unreachable[0]["value"][1] == "1",
                    "Prometheus: authority 0 sees a3.primary unreachable")
