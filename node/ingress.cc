@@ -31,7 +31,7 @@ absl::StatusOr<std::unique_ptr<Ingress>> Ingress::Create(void* context, EventLoo
 
 Ingress::Ingress(EventLoop& loop, Worker& worker, ZmqSocket socket)
     : loop_(loop), worker_(worker), socket_(std::move(socket)) {
-  worker_.SetOnBatchAccepted([this](const BatchAccepted& a) { OnBatchAccepted(a); });
+  worker_.SetOnBatchAccepted([this](const SealedBatch& a) { OnBatchAccepted(a); });
   watch_id_ = loop_.Watch(zmq::socket_ref(zmq::from_handle, socket_.handle()), [this] { OnReadable(); });
 }
 
@@ -183,7 +183,7 @@ void Ingress::HandleSubmit(std::string_view identity, uint64_t request_id,
   SendTo(identity, out);
 }
 
-void Ingress::OnBatchAccepted(const BatchAccepted& accepted) {
+void Ingress::OnBatchAccepted(const SealedBatch& accepted) {
   const uint64_t begin = accepted.first_tx_seq;
   const uint64_t end = begin + accepted.tx_count;
   // The range holding `begin` may start before it (a request that spans

@@ -81,7 +81,7 @@ class Ingress {
   void Handle(std::string_view identity, std::string_view payload);
   void HandleSubmit(std::string_view identity, uint64_t request_id,
                     const std::vector<std::string_view>& transactions);
-  void OnBatchAccepted(const BatchAccepted& accepted);
+  void OnBatchAccepted(const SealedBatch& accepted);
   void SendTo(std::string_view identity, const client::IngressMessage& message);
 
   EventLoop& loop_;

@@ -87,10 +87,10 @@ void Cluster::BootWorker(AuthorityIndex a, WorkerId w) {
   Node& n = nodes_[a];
   Env env = MakeEnv(a, w + 1);
   auto worker = std::make_unique<Worker>(env, committee_, options_.params, a, w, ByzantineOf(a));
-  worker->SetOnBatchAccepted([this, a, w](const BatchAccepted& b) {
+  worker->SetOnBatchAccepted([this, a, w](const SealedBatch& b) {
     if (observers_.on_batch_accepted) observers_.on_batch_accepted(a, w, b);
   });
-  worker->SetOnBatchSealed([this, a, w](const BatchAccepted& b) {
+  worker->SetOnBatchSealed([this, a, w](const SealedBatch& b) {
     if (observers_.on_batch_sealed) observers_.on_batch_sealed(a, w, b);
   });
   n.workers[w] = std::move(worker);

@@ -53,8 +53,8 @@ class Cluster {
   struct Observers {
     std::function<void(AuthorityIndex, const CommittedSubDag&)> on_commit;
     std::function<void(AuthorityIndex, const CertificatePtr&)> on_certificate;
-    std::function<void(AuthorityIndex, WorkerId, const BatchAccepted&)> on_batch_accepted;
-    std::function<void(AuthorityIndex, WorkerId, const BatchAccepted&)> on_batch_sealed;
+    std::function<void(AuthorityIndex, WorkerId, const SealedBatch&)> on_batch_accepted;
+    std::function<void(AuthorityIndex, WorkerId, const SealedBatch&)> on_batch_sealed;
     std::function<void(AuthorityIndex, const Digest&, TimeUs)> on_own_batch;
     std::function<void(AuthorityIndex, const ExecutedRow&)> on_executed;
   };

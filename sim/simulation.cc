@@ -64,11 +64,11 @@ class Load {
     Tick();
   }
   // Per (authority, worker, incarnation): seq -> tx id.
-  void OnSealed(AuthorityIndex a, WorkerId w, const BatchAccepted& b) {
+  void OnSealed(AuthorityIndex a, WorkerId w, const SealedBatch& b) {
     checkers_->OnBatchSealed(b.digest, Ids(a, w, b));
     checkers_->set_batch_created(b.digest, b.created_at_us);
   }
-  void OnAccepted(AuthorityIndex a, WorkerId w, const BatchAccepted& b) {
+  void OnAccepted(AuthorityIndex a, WorkerId w, const SealedBatch& b) {
     checkers_->OnTransactionsAccepted(Ids(a, w, b));
   }
   uint64_t submitted() const { return next_tx_id_; }
@@ -78,7 +78,7 @@ class Load {
   // The ids of a batch's transactions. A batch that seals by size inside
   // SubmitTransaction holds the transaction being submitted, whose seq is
   // not known (and recorded) until the call returns: that one is pending_.
-  std::vector<uint64_t> Ids(AuthorityIndex a, WorkerId w, const BatchAccepted& b) {
+  std::vector<uint64_t> Ids(AuthorityIndex a, WorkerId w, const SealedBatch& b) {
     const auto key = Key(a, w);
     const auto& ids = submitted_[key];
     std::vector<uint64_t> txs;
@@ -511,7 +511,7 @@ SimulationResult RunSimulation(const SimulationOptions& unresolved) {
     if (dag_export && a == 0) dag_export->OnCertificate(c);
     if (checkers->failed()) cluster_ptr->scheduler().RequestStop();
   };
-  obs.on_batch_sealed = [&](AuthorityIndex a, WorkerId w, const BatchAccepted& b) {
+  obs.on_batch_sealed = [&](AuthorityIndex a, WorkerId w, const SealedBatch& b) {
     batch_created_us.emplace(b.digest, b.created_at_us);
     load->OnSealed(a, w, b);
   };
@@ -519,7 +519,7 @@ SimulationResult RunSimulation(const SimulationOptions& unresolved) {
     output_checker->OnExecuted(a, row, cluster_ptr->scheduler().NowUs());
     if (checkers->failed()) cluster_ptr->scheduler().RequestStop();
   };
-  obs.on_batch_accepted = [&](AuthorityIndex a, WorkerId w, const BatchAccepted& b) { load->OnAccepted(a, w, b); };
+  obs.on_batch_accepted = [&](AuthorityIndex a, WorkerId w, const SealedBatch& b) { load->OnAccepted(a, w, b); };
 
   StoreFactory factory = [&]() -> std::unique_ptr<Store> {
     if (options.sqlite_store) return MakeSqliteMemoryStore();

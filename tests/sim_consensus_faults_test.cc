@@ -164,7 +164,7 @@ TEST_P(SimConsensusEquivocationTest, TwoHeadersOnTheWireOneSequenceCommitted) {
   };
   // Integrity: every committed batch of an honest author was sealed by a
   // worker (transaction-level availability is RunSimulation's, above).
-  obs.on_batch_sealed = [&](AuthorityIndex, WorkerId, const BatchAccepted& b) { checkers->OnBatchSealed(b.digest, {}); };
+  obs.on_batch_sealed = [&](AuthorityIndex, WorkerId, const SealedBatch& b) { checkers->OnBatchSealed(b.digest, {}); };
   cluster = std::make_unique<Cluster>(co, [] { return std::make_unique<MemoryStore>(); }, obs);
   checkers = std::make_unique<Checkers>(&cluster->committee(), byz);
   std::map<std::pair<AuthorityIndex, Round>, std::set<std::string>> header_digests;

@@ -134,10 +134,10 @@ class Harness {
       commits_[a].push_back({sub.index, Now()});
     };
     obs.on_certificate = [this](AuthorityIndex a, const CertificatePtr& c) { checkers_->OnCertificate(a, c, Now()); };
-    obs.on_batch_sealed = [this](AuthorityIndex a, WorkerId w, const BatchAccepted& b) {
+    obs.on_batch_sealed = [this](AuthorityIndex a, WorkerId w, const SealedBatch& b) {
       checkers_->OnBatchSealed(b.digest, TxIds(a, w, b));
     };
-    obs.on_batch_accepted = [this](AuthorityIndex a, WorkerId w, const BatchAccepted& b) {
+    obs.on_batch_accepted = [this](AuthorityIndex a, WorkerId w, const SealedBatch& b) {
       if (!byzantine_.contains(a)) checkers_->OnTransactionsAccepted(TxIds(a, w, b));
     };
     const bool sqlite = options_.sqlite;
@@ -265,7 +265,7 @@ class Harness {
   // A batch that seals by size inside SubmitTransaction holds the transaction
   // being submitted, whose seq is recorded only when the call returns: that
   // one is pending_.
-  std::vector<uint64_t> TxIds(AuthorityIndex a, WorkerId w, const BatchAccepted& b) {
+  std::vector<uint64_t> TxIds(AuthorityIndex a, WorkerId w, const SealedBatch& b) {
     const std::tuple<AuthorityIndex, WorkerId, int> key{a, w, cluster_->restarts(a)};
     const auto& ids = submitted_[key];
     std::vector<uint64_t> out;

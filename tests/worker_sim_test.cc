@@ -24,7 +24,7 @@ class WorkerSimTest : public ::testing::Test {
     o.params.batch_size_bytes = 1000;
     o.params.max_batch_delay_us = 50 * kMillisecondUs;
     Cluster::Observers obs;
-    obs.on_batch_accepted = [this](AuthorityIndex a, WorkerId, const BatchAccepted& b) {
+    obs.on_batch_accepted = [this](AuthorityIndex a, WorkerId, const SealedBatch& b) {
       accepted_[a].push_back(b);
     };
     cluster_ = std::make_unique<Cluster>(o, [] { return std::make_unique<MemoryStore>(); }, obs);
@@ -52,7 +52,7 @@ class WorkerSimTest : public ::testing::Test {
   }
 
   std::unique_ptr<Cluster> cluster_;
-  std::map<AuthorityIndex, std::vector<BatchAccepted>> accepted_;
+  std::map<AuthorityIndex, std::vector<SealedBatch>> accepted_;
   std::map<AuthorityIndex, int> batch_frames_to_;
   std::map<std::pair<AuthorityIndex, std::string>, int> reports_;
 };

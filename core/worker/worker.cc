@@ -91,7 +91,7 @@ void Worker::SealBatch(bool by_size) {
   ++stats_.batches_sealed;
   ++(by_size ? stats_.batches_sealed_by_size : stats_.batches_sealed_by_delay);
 
-  if (on_sealed_) on_sealed_(BatchAccepted{pb.digest, pb.first_tx_seq, pb.tx_count, pb.created_at_us});
+  if (on_sealed_) on_sealed_(SealedBatch{pb.digest, pb.first_tx_seq, pb.tx_count, pb.created_at_us});
   const uint64_t batch_id = next_batch_id_++;
   wire::Request req;
   // Lent to the request for its one serialization, then taken back.
@@ -138,7 +138,7 @@ void Worker::OnQuorum(PendingBatch batch) {
   // The client hears "accepted" only once our primary has the digest
   // durably (its ACK): a crash of this worker before then cannot lose a
   // transaction that was promised.
-  BatchAccepted accepted{batch.digest, batch.first_tx_seq, batch.tx_count, batch.created_at_us};
+  SealedBatch accepted{batch.digest, batch.first_tx_seq, batch.tx_count, batch.created_at_us};
   unreported_.insert(batch.digest);
   auto h = messenger_.SendReliable(
       Endpoint::Primary(self_), std::move(req),

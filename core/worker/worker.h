@@ -32,9 +32,11 @@
 
 namespace narwhal {
 
-// Transactions numbered [first_tx_seq, first_tx_seq + tx_count) on this
-// worker reached a quorum: they will be committed.
-struct BatchAccepted {
+// A batch this worker sealed: its transactions are numbered [first_tx_seq,
+// first_tx_seq + tx_count) on this worker. Reported when sealed
+// (OnBatchSealed) and again when it reached a quorum of workers
+// (OnBatchAccepted: then they will be committed).
+struct SealedBatch {
   Digest digest;
   uint64_t first_tx_seq = 0;
   uint32_t tx_count = 0;
@@ -56,7 +58,8 @@ struct WorkerStats {
 
 class Worker {
  public:
-  using OnBatchAccepted = std::function<void(const BatchAccepted&)>;
+  using OnBatchAccepted = std::function<void(const SealedBatch&)>;
+  using OnBatchSealed = std::function<void(const SealedBatch&)>;
 
   Worker(const Env& env, const Committee& committee, const Parameters& params,
          AuthorityIndex self, WorkerId id, ByzantineBehavior byzantine = {});
@@ -71,7 +74,7 @@ class Worker {
   void SetOnBatchAccepted(OnBatchAccepted cb) { on_accepted_ = std::move(cb); }
   // Called when a batch is sealed (before the broadcast): for the simulator's
   // integrity checker and latency figures.
-  void SetOnBatchSealed(OnBatchAccepted cb) { on_sealed_ = std::move(cb); }
+  void SetOnBatchSealed(OnBatchSealed cb) { on_sealed_ = std::move(cb); }
 
   const WorkerStats& stats() const { return stats_; }
   const Messenger& messenger() const { return messenger_; }
@@ -123,7 +126,7 @@ class Worker {
   absl::btree_set<Digest> unreported_;
   LogLimiter send_warnings_{10 * kSecondUs};  // per peer
   OnBatchAccepted on_accepted_;
-  OnBatchAccepted on_sealed_;
+  OnBatchSealed on_sealed_;
   WorkerStats stats_;
 };
 
