@@ -8,4 +8,5 @@ status=$?
 if [ -x tools/determinism_check.sh ]; then
   bash tools/determinism_check.sh || status=1
 fi
+bash tools/fuzz.sh short || status=1
 exit $status
