@@ -31,6 +31,19 @@ void AssignBatches(const std::vector<BatchRef>& executed,
   CHECK_EQ(next, executed.size()) << "executed batches are not a subsequence of the payloads";
 }
 
+// Whether AssignBatches can place every batch of `executed`: a stored row
+// is checked with this before it is fed (a corrupt row is DataLoss, not a
+// CHECK failure).
+bool FollowsPayloads(const std::vector<BatchRef>& executed, const std::vector<CertificatePtr>& certificates) {
+  size_t next = 0;
+  for (const CertificatePtr& c : certificates) {
+    for (const BatchRef& ref : c->header.payload) {
+      if (next < executed.size() && executed[next] == ref) ++next;
+    }
+  }
+  return next == executed.size();
+}
+
 // Field helpers for EncodeExecutedRow: protobuf's encoding, proto3 rules
 // (a zero scalar is left out), in field-number order.
 size_t VarintFieldSize(uint64_t v) { return v == 0 ? 0 : 1 + VarintSize(v); }
@@ -161,6 +174,10 @@ absl::Status Executor::OnCommittedRow(const std::string& bytes, Round prune_floo
     auto d = Digest::FromBytes(b.digest());
     if (!d.ok()) return absl::DataLossError(absl::StrCat("stored sub-DAG ", row.index(), ": bad batch digest"));
     sub.batches.push_back({*d, b.worker_id()});
+  }
+  if (!FollowsPayloads(sub.batches, sub.certificates)) {
+    return absl::DataLossError(absl::StrCat("stored sub-DAG ", row.index(),
+                                            ": its batches are not from its certificates' payloads, in order"));
   }
   OnCommitted(sub, prune_floor);
   return absl::OkStatus();
