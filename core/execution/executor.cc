@@ -72,7 +72,10 @@ std::string EncodeExecutedRow(uint64_t index, const Digest& leader, Round leader
   for (const ExecutedCertificateView& c : certificates) {
     size_t cert = BytesFieldSize(Digest::kSize) + VarintFieldSize(c.author) + VarintFieldSize(c.round);
     for (const auto& [ref, bytes] : c.batches) {
-      const size_t batch = BytesFieldSize(Digest::kSize) + VarintFieldSize(ref.worker_id) + BytesFieldSize(bytes->size());
+      // proto3 leaves an empty bytes field out (a canonical batch is never
+      // empty, but the encoding must be protobuf's for any input).
+      const size_t batch = BytesFieldSize(Digest::kSize) + VarintFieldSize(ref.worker_id) +
+                           (bytes->empty() ? 0 : BytesFieldSize(bytes->size()));
       batch_sizes.push_back(batch);
       cert += BytesFieldSize(batch);
     }
@@ -97,7 +100,7 @@ std::string EncodeExecutedRow(uint64_t index, const Digest& leader, Round leader
       AppendVarint(out, batch_sizes[b++]);
       AppendBytesField(out, 0x0a, ref.digest.ToBytes());  // ExecutedBatch.digest = 1
       AppendVarintField(out, 0x10, ref.worker_id);        // .worker_id = 2
-      AppendBytesField(out, 0x1a, *bytes);                // .batch = 3
+      if (!bytes->empty()) AppendBytesField(out, 0x1a, *bytes);  // .batch = 3
     }
   }
   CHECK_EQ(out.size(), total) << "executed row size";
