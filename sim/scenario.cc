@@ -320,6 +320,8 @@ absl::StatusOr<SimulationOptions> ParseScenario(absl::string_view json, absl::st
                    [](const FaultEvent& a, const FaultEvent& b) { return a.at_us < b.at_us; });
   if (s.crash_restarts() > 0) o.crash_restarts = static_cast<int>(s.crash_restarts());
   if (s.swarm()) o.swarm = true;
+  // The swarm draws its faults up to its heal_all at max(1 s, duration / 2).
+  if (o.swarm && o.duration_us <= kSecondUs) return e.Bad("swarm", "needs duration_s above 1");
   if (s.test_only_break_commit_rule()) o.cluster.consensus.test_only_break_commit_rule = true;
   return o;
 }
