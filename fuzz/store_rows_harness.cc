@@ -6,7 +6,7 @@
 // (Executor::OnCommittedRow). Stored certificates and headers are the
 // `dag` harness's.
 //
-// Input: byte 0 picks the decoder (mod 5):
+// Input: byte 0 picks the decoder (mod 6):
 //  0  CommitState::Parse of the rest (committee size and gc_depth from
 //     bytes 1-2): ok only for the exact text Serialize writes for a
 //     consistent state; a refusal is InvalidArgument naming the state;
@@ -18,7 +18,14 @@
 //     reads back every field, and writes the same bytes;
 //  4  a committed sub-DAG row from the rest, fed to a fresh Executor: OK or
 //     DataLoss (never a crash); when OK and the row needs no batch, the
-//     executed row names its certificates in order, leader last.
+//     executed row names its certificates in order, leader last;
+//  5  a primary's restart: a consensus state and stored certificates
+//     (Certificate::Parse of length-prefixed chunks) given to
+//     Consensus::Restore: on error nothing changed; on success the state
+//     reads back as given (Restore never commits); then the certificates
+//     fed again commit sub-DAGs with consecutive indexes from there, each
+//     leader last and of the highest round.
+#include <algorithm>
 #include <memory>
 #include <set>
 #include <string>
@@ -29,6 +36,7 @@
 #include "core/batch.h"
 #include "core/committee.h"
 #include "core/consensus/commit_state.h"
+#include "core/consensus/consensus.h"
 #include "core/dag.h"
 #include "core/execution/executor.h"
 #include "core/messages.pb.h"
@@ -81,7 +89,7 @@ void RunBuildState(Input& in) {
   const size_t n = 1 + in.U8() % 7;
   const Round gc_depth = 4 + in.U8() % 60;
   CommitState s(n, gc_depth);
-  while (!in.empty()) {
+  for (int sub_dags = 0; sub_dags < 64 && !in.empty(); ++sub_dags) {
     // One sub-DAG: certificates above the GC round, not committed before,
     // at or below the new leader's round; then the leader.
     const Round leader_round = s.last_committed_round() + 1 + in.U8() % 6;
@@ -232,14 +240,54 @@ void RunCommittedRow(std::string_view bytes) {
   }
 }
 
+void RunRestore(Input& in) {
+  static const Committee committee = FourEqual();
+  const ConsensusKind kind = in.Bool() ? ConsensusKind::kTusk : ConsensusKind::kBullshark;
+  ConsensusOptions options;
+  options.gc_depth = 4 + in.U8() % 20;
+  const size_t state_size = in.U8() | (size_t{in.U8()} << 8);
+  const std::string state(in.Bytes(state_size));
+  std::vector<CertificatePtr> certificates;
+  while (!in.empty()) {
+    const size_t size = in.U8() | (size_t{in.U8()} << 8);
+    auto c = Certificate::Parse(in.Bytes(size));
+    if (c.ok()) certificates.push_back(std::make_shared<const Certificate>(*std::move(c)));
+  }
+  std::unique_ptr<Consensus> consensus = MakeConsensus(kind, committee, options);
+  const std::string fresh = consensus->SerializeState();
+  const absl::Status restored = consensus->Restore(state, certificates);
+  if (!restored.ok()) {
+    CHECK(!restored.message().empty());
+    CHECK(consensus->SerializeState() == fresh) << "a failed Restore changed the state";
+    return;
+  }
+  CHECK(consensus->SerializeState() == state) << "Restore committed something, or the state is not canonical";
+  auto parsed = CommitState::Parse(state, committee.size(), options.gc_depth);
+  CHECK(parsed.ok());
+  uint64_t next = parsed->next_index();
+  Round last = parsed->last_committed_round();
+  for (const CertificatePtr& c : certificates) {
+    for (const CommittedSubDag& sub : consensus->ProcessCertificate(c)) {
+      CHECK_EQ(sub.index, next) << "committed indexes must follow the restored state";
+      ++next;
+      CHECK(sub.leader != nullptr && !sub.certificates.empty() && sub.certificates.back() == sub.leader);
+      CHECK_GT(sub.leader->round(), last) << "leaders commit in increasing rounds";
+      last = sub.leader->round();
+      for (const CertificatePtr& x : sub.certificates) CHECK_LE(x->round(), sub.leader->round());
+    }
+  }
+  CHECK_EQ(consensus->last_committed_round(), last);
+}
+
 void Run(std::string_view data) {
   Input in(data);
-  switch (in.U8() % 5) {
+  switch (in.U8() % 6) {
     case 0: return RunParseState(in);
     case 1: return RunBuildState(in);
     case 2: return RunExecutedRow(in.Rest());
     case 3: return RunEncodeExecuted(in);
-    default: return RunCommittedRow(in.Rest());
+    case 4: return RunCommittedRow(in.Rest());
+    default: return RunRestore(in);
   }
 }
 
@@ -288,6 +336,30 @@ std::vector<Seed> Seeds() {
   auto* ref = row.add_batches();
   ref->set_digest(BatchDigest(*batch).ToBytes());
   out.push_back({"committed_row", Tagged(4, row.SerializeAsString())});
+  // A restart: the state after nothing was committed, and rounds 1-3 of a
+  // full DAG (round 2's leader gets its votes at round 3).
+  const CommitState empty(4, 10);
+  std::string restore = std::string("\x00\x06", 2);  // bullshark, gc_depth 10
+  const std::string text = empty.Serialize();
+  restore += std::string{static_cast<char>(text.size() & 0xff), static_cast<char>(text.size() >> 8)} + text;
+  std::vector<Digest> previous;
+  for (AuthorityIndex a = 0; a < 4; ++a) previous.push_back(Certificate::Genesis(a).digest);
+  for (Round r = 1; r <= 3; ++r) {
+    std::vector<Digest> current;
+    for (AuthorityIndex a = 0; a < 4; ++a) {
+      Certificate x;
+      x.header.author = a;
+      x.header.round = r;
+      x.header.parents = previous;
+      std::sort(x.header.parents.begin(), x.header.parents.end());
+      x.Seal();
+      current.push_back(x.digest);
+      const std::string bytes = x.ToWire().SerializeAsString();
+      restore += std::string{static_cast<char>(bytes.size() & 0xff), static_cast<char>(bytes.size() >> 8)} + bytes;
+    }
+    previous = current;
+  }
+  out.push_back({"restore", Tagged(5, restore)});
   return out;
 }
 
