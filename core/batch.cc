@@ -1,5 +1,7 @@
 #include "core/batch.h"
 
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/crypto.h"
@@ -50,7 +52,10 @@ absl::StatusOr<std::vector<std::string_view>> DecodeBatch(std::string_view batch
         absl::StrCat("batch: ", count, " transactions exceeds the limit of ", max_transactions));
   }
   std::vector<std::string_view> txs;
-  txs.reserve(count);
+  // The count is what the sender claims: each transaction takes at least its
+  // 4-byte length, so never reserve more than the bytes can hold (a 12-byte
+  // batch claiming 2^32 transactions must not allocate 64 GiB).
+  txs.reserve(std::min<size_t>(count, (batch.size() - 4) / 4));
   size_t at = 4;
   for (uint32_t i = 0; i < count; ++i) {
     if (batch.size() - at < 4) return absl::InvalidArgumentError(absl::StrCat("batch: truncated at transaction ", i));

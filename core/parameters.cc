@@ -1,5 +1,8 @@
 #include "core/parameters.h"
 
+#include <limits>
+#include <tuple>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
@@ -8,17 +11,38 @@ namespace {
 absl::Status Bad(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("parameters.", field, ": ", why));
 }
+
+// A duration from the config (ms) in the core's unit (us); refused, not
+// wrapped, when it does not fit: at most half of TimeUs's range, so that a
+// clock reading plus the duration (a timer's deadline) fits too.
+absl::Status MsToUs(absl::string_view field, uint64_t ms, TimeUs* out) {
+  constexpr uint64_t kMaxMs = static_cast<uint64_t>(std::numeric_limits<TimeUs>::max() / 2 / kMillisecondUs);
+  if (ms > kMaxMs) return Bad(field, absl::StrCat(ms, " ms is too large (at most ", kMaxMs, ")"));
+  *out = static_cast<TimeUs>(ms) * kMillisecondUs;
+  return absl::OkStatus();
+}
 }  // namespace
 
 absl::StatusOr<Parameters> Parameters::FromProto(const config::Parameters& p) {
   Parameters out;
+  for (auto [field, ms, us] : {std::tuple{"max_batch_delay_ms", p.max_batch_delay_ms(), &out.max_batch_delay_us},
+                               std::tuple{"max_header_delay_ms", p.max_header_delay_ms(), &out.max_header_delay_us},
+                               std::tuple{"sync_retry_delay_ms", p.sync_retry_delay_ms(), &out.sync_retry_delay_us},
+                               std::tuple{"leader_timeout_ms", p.leader_timeout_ms(), &out.leader_timeout_us},
+                               std::tuple{"retry_initial_interval_ms", p.retry_initial_interval_ms(),
+                                          &out.retry.initial_interval_us},
+                               std::tuple{"retry_max_interval_ms", p.retry_max_interval_ms(), &out.retry.max_interval_us}}) {
+    if (ms == 0) continue;
+    if (absl::Status s = MsToUs(field, ms, us); !s.ok()) return s;
+  }
+  if (p.retry_max_elapsed_ms()) {
+    TimeUs us = 0;
+    if (absl::Status s = MsToUs("retry_max_elapsed_ms", p.retry_max_elapsed_ms(), &us); !s.ok()) return s;
+    out.retry.max_elapsed_us = us;
+  }
   if (p.batch_size_bytes()) out.batch_size_bytes = p.batch_size_bytes();
-  if (p.max_batch_delay_ms()) out.max_batch_delay_us = p.max_batch_delay_ms() * kMillisecondUs;
   if (p.header_size()) out.header_size = p.header_size();
-  if (p.max_header_delay_ms()) out.max_header_delay_us = p.max_header_delay_ms() * kMillisecondUs;
   if (p.gc_depth()) out.gc_depth = p.gc_depth();
-  if (p.sync_retry_delay_ms()) out.sync_retry_delay_us = p.sync_retry_delay_ms() * kMillisecondUs;
-  if (p.leader_timeout_ms()) out.leader_timeout_us = p.leader_timeout_ms() * kMillisecondUs;
   if (!p.protocol().empty()) {
     auto kind = ParseConsensusKind(p.protocol());
     if (!kind.ok()) return Bad("protocol", absl::StrCat("must be \"bullshark\" or \"tusk\", got \"", p.protocol(), "\""));
@@ -26,11 +50,8 @@ absl::StatusOr<Parameters> Parameters::FromProto(const config::Parameters& p) {
   }
   if (p.max_transaction_size_bytes()) out.max_transaction_size_bytes = p.max_transaction_size_bytes();
   if (p.max_pending_bytes()) out.max_pending_bytes = p.max_pending_bytes();
-  if (p.retry_initial_interval_ms()) out.retry.initial_interval_us = p.retry_initial_interval_ms() * kMillisecondUs;
-  if (p.retry_max_interval_ms()) out.retry.max_interval_us = p.retry_max_interval_ms() * kMillisecondUs;
   if (p.retry_multiplier() != 0) out.retry.multiplier = p.retry_multiplier();
   if (p.retry_randomization_factor() != 0) out.retry.randomization_factor = p.retry_randomization_factor();
-  if (p.retry_max_elapsed_ms()) out.retry.max_elapsed_us = p.retry_max_elapsed_ms() * kMillisecondUs;
   if (p.max_pending_requests_per_peer()) out.max_pending_requests_per_peer = p.max_pending_requests_per_peer();
   if (p.max_round_ahead()) out.max_round_ahead = p.max_round_ahead();
   if (p.committed_output_retention()) out.committed_output_retention = p.committed_output_retention();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -21,8 +22,16 @@ namespace {
 namespace pb = ::narwhal::sim::scenario;
 using K = FaultEvent::Kind;
 
-TimeUs SecondsToUs(double s) { return static_cast<TimeUs>(std::llround(s * 1e6)); }
-TimeUs MillisToUs(double ms) { return static_cast<TimeUs>(std::llround(ms * 1e3)); }
+// Saturating: NaN and values beyond what TimeUs holds become the largest
+// TimeUs, which every "before the end of the run" check refuses (llround of
+// NaN was INT64_MIN, which passed them; found by fuzzing).
+TimeUs ToUsSaturating(double us) {
+  if (!(us < 9.0e18)) return std::numeric_limits<TimeUs>::max();
+  if (us < -9.0e18) return std::numeric_limits<TimeUs>::min();
+  return static_cast<TimeUs>(std::llround(us));
+}
+TimeUs SecondsToUs(double s) { return ToUsSaturating(s * 1e6); }
+TimeUs MillisToUs(double ms) { return ToUsSaturating(ms * 1e3); }
 
 class Errors {
  public:
@@ -76,7 +85,7 @@ absl::Status AddFault(const Errors& e, const pb::Fault& f, size_t index, const S
     return e.Bad(absl::StrCat(field, ".kind"),
                  absl::StrCat("unknown kind \"", f.kind(), "\"; one of ", absl::StrJoin(names, ", ")));
   }
-  if (f.at_s() < 0) return e.Bad(absl::StrCat(field, ".at_s"), "must be >= 0");
+  if (!(f.at_s() >= 0)) return e.Bad(absl::StrCat(field, ".at_s"), "must be >= 0");
   FaultEvent ev;
   ev.kind = *kind;
   ev.at_us = SecondsToUs(f.at_s());
@@ -249,7 +258,8 @@ absl::StatusOr<SimulationOptions> ParseScenario(absl::string_view json, absl::st
   }
   if (!s.name().empty()) o.scenario_name = s.name();
   if (s.has_seed()) o.cluster.seed = s.seed();
-  if (s.duration_s() < 0) return e.Bad("duration_s", "must be > 0");
+  if (s.duration_s() < 0 || std::isnan(s.duration_s())) return e.Bad("duration_s", "must be > 0");
+  if (s.duration_s() > 1e7) return e.Bad("duration_s", "must be at most 10,000,000 s");
   if (s.duration_s() > 0) {
     o.duration_us = SecondsToUs(s.duration_s());
     o.drain_us = std::min<TimeUs>(10 * kSecondUs, o.duration_us / 3);  // unless load.drain_s says
@@ -320,6 +330,8 @@ absl::StatusOr<SimulationOptions> ParseScenario(absl::string_view json, absl::st
                    [](const FaultEvent& a, const FaultEvent& b) { return a.at_us < b.at_us; });
   if (s.crash_restarts() > 0) o.crash_restarts = static_cast<int>(s.crash_restarts());
   if (s.swarm()) o.swarm = true;
+  // The swarm draws its faults up to its heal_all at max(1 s, duration / 2).
+  if (o.swarm && o.duration_us <= kSecondUs) return e.Bad("swarm", "needs duration_s above 1");
   if (s.test_only_break_commit_rule()) o.cluster.consensus.test_only_break_commit_rule = true;
   return o;
 }

@@ -10,7 +10,7 @@ packages=(
   libgoogle-perftools-dev
   nftables iproute2
   prometheus-cpp-dev prometheus
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev lld
 )
 missing=()
 for p in "${packages[@]}"; do

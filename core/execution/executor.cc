@@ -31,6 +31,19 @@ void AssignBatches(const std::vector<BatchRef>& executed,
   CHECK_EQ(next, executed.size()) << "executed batches are not a subsequence of the payloads";
 }
 
+// Whether AssignBatches can place every batch of `executed`: a stored row
+// is checked with this before it is fed (a corrupt row is DataLoss, not a
+// CHECK failure).
+bool FollowsPayloads(const std::vector<BatchRef>& executed, const std::vector<CertificatePtr>& certificates) {
+  size_t next = 0;
+  for (const CertificatePtr& c : certificates) {
+    for (const BatchRef& ref : c->header.payload) {
+      if (next < executed.size() && executed[next] == ref) ++next;
+    }
+  }
+  return next == executed.size();
+}
+
 // Field helpers for EncodeExecutedRow: protobuf's encoding, proto3 rules
 // (a zero scalar is left out), in field-number order.
 size_t VarintFieldSize(uint64_t v) { return v == 0 ? 0 : 1 + VarintSize(v); }
@@ -59,7 +72,10 @@ std::string EncodeExecutedRow(uint64_t index, const Digest& leader, Round leader
   for (const ExecutedCertificateView& c : certificates) {
     size_t cert = BytesFieldSize(Digest::kSize) + VarintFieldSize(c.author) + VarintFieldSize(c.round);
     for (const auto& [ref, bytes] : c.batches) {
-      const size_t batch = BytesFieldSize(Digest::kSize) + VarintFieldSize(ref.worker_id) + BytesFieldSize(bytes->size());
+      // proto3 leaves an empty bytes field out (a canonical batch is never
+      // empty, but the encoding must be protobuf's for any input).
+      const size_t batch = BytesFieldSize(Digest::kSize) + VarintFieldSize(ref.worker_id) +
+                           (bytes->empty() ? 0 : BytesFieldSize(bytes->size()));
       batch_sizes.push_back(batch);
       cert += BytesFieldSize(batch);
     }
@@ -84,7 +100,7 @@ std::string EncodeExecutedRow(uint64_t index, const Digest& leader, Round leader
       AppendVarint(out, batch_sizes[b++]);
       AppendBytesField(out, 0x0a, ref.digest.ToBytes());  // ExecutedBatch.digest = 1
       AppendVarintField(out, 0x10, ref.worker_id);        // .worker_id = 2
-      AppendBytesField(out, 0x1a, *bytes);                // .batch = 3
+      if (!bytes->empty()) AppendBytesField(out, 0x1a, *bytes);  // .batch = 3
     }
   }
   CHECK_EQ(out.size(), total) << "executed row size";
@@ -161,6 +177,10 @@ absl::Status Executor::OnCommittedRow(const std::string& bytes, Round prune_floo
     auto d = Digest::FromBytes(b.digest());
     if (!d.ok()) return absl::DataLossError(absl::StrCat("stored sub-DAG ", row.index(), ": bad batch digest"));
     sub.batches.push_back({*d, b.worker_id()});
+  }
+  if (!FollowsPayloads(sub.batches, sub.certificates)) {
+    return absl::DataLossError(absl::StrCat("stored sub-DAG ", row.index(),
+                                            ": its batches are not from its certificates' payloads, in order"));
   }
   OnCommitted(sub, prune_floor);
   return absl::OkStatus();

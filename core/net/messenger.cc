@@ -253,7 +253,9 @@ void Messenger::OnFrameParts(const Endpoint& from, std::string_view prefix,
                              std::string_view body) {
   Heard(from);
   uint64_t id = 0;
-  if (prefix.size() + body.size() <= options_.max_frame_bytes &&
+  // The prefix must be exactly a request envelope; an empty one is not (0
+  // means "no envelope", and the whole frame would be read as a body).
+  if (prefix.size() + body.size() <= options_.max_frame_bytes && !prefix.empty() &&
       ReadRequestEnvelope(prefix, prefix.size() + body.size(), &id) == prefix.size()) {
     return OnRequestBody(from, id, body);
   }
