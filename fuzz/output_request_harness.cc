@@ -178,7 +178,7 @@ client::SubDag ExpectedSubDag(uint64_t index, const client::Subscribe& request) 
 
 // The documented refusals; nullopt if the request is valid.
 std::optional<std::string> ExpectedError(std::string_view payload, const client::OutputRequest& r, bool parsed) {
-  if (payload.size() > OutputServer::kRequestBytesMax) return "at most";
+  if (payload.size() > node::limits::kOutputRequestBytesMax) return "at most";
   if (!parsed) return "cannot parse";
   if (!r.GetReflection()->GetUnknownFields(r).empty() ||
       (r.has_subscribe() && !r.subscribe().GetReflection()->GetUnknownFields(r.subscribe()).empty())) {
@@ -203,10 +203,10 @@ void Run(std::string_view data) {
   const uint8_t mode = in.U8();
   std::string payload(in.Rest());
   if (mode == 0xff && !payload.empty()) {
-    while (payload.size() <= OutputServer::kRequestBytesMax) payload += payload;
+    while (payload.size() <= node::limits::kOutputRequestBytesMax) payload += payload;
   }
   client::OutputRequest ref;
-  const bool parsed = payload.size() <= OutputServer::kRequestBytesMax && ref.ParseFromString(payload);
+  const bool parsed = payload.size() <= node::limits::kOutputRequestBytesMax && ref.ParseFromString(payload);
   const std::optional<std::string> error = ExpectedError(payload, ref, parsed);
 
   Send({payload});

@@ -63,7 +63,7 @@ void Ingress::OnReadable() {
 }
 
 void Ingress::Handle(std::string_view identity, std::string_view payload) {
-  if (std::optional<SubmitView> fast = ParseSubmitFast(payload, kTransactionsPerRequestMax)) {
+  if (std::optional<SubmitView> fast = ParseSubmitFast(payload, limits::kSubmitTransactionsPerRequestMax)) {
     HandleSubmit(identity, fast->request_id, fast->transactions);
     return;
   }
@@ -97,9 +97,9 @@ void Ingress::Handle(std::string_view identity, std::string_view payload) {
     SendTo(identity, out);
     return;
   }
-  if (submit.transactions_size() > kTransactionsPerRequestMax) {
+  if (submit.transactions_size() > limits::kSubmitTransactionsPerRequestMax) {
     ++stats_.malformed;
-    out.set_error(absl::StrCat("at most ", kTransactionsPerRequestMax, " transactions per request"));
+    out.set_error(absl::StrCat("at most ", limits::kSubmitTransactionsPerRequestMax, " transactions per request"));
     out.set_error_request_id(submit.request_id());
     SendTo(identity, out);
     return;
@@ -164,7 +164,7 @@ void Ingress::HandleSubmit(std::string_view identity, uint64_t request_id,
       } else {
         pending_key = *seq;
         pending_[*seq] = Pending{std::string(identity), request_id, static_cast<uint32_t>(i), 1};
-        if (pending_.size() > kPendingRangesMax) {
+        if (pending_.size() > limits::kIngressPendingRangesMax) {
           // Acceptance that never came (e.g. our primary is down and the
           // report was given up): forget the oldest; its client only
           // misses the notice, never a transaction.

@@ -7,7 +7,7 @@
 //
 // Bounds: the worker's max_pending_bytes bounds the sequenced-but-not-yet-
 // accepted transactions, and so the ranges remembered here; a request holds
-// at most kTransactionsPerRequestMax transactions; at most
+// at most limits::kSubmitTransactionsPerRequestMax transactions; at most
 // messages_per_wakeup_max requests are read per wakeup so the loop keeps
 // serving the protocol.
 #ifndef NARWHAL_NODE_INGRESS_H_
@@ -23,6 +23,7 @@
 #include "absl/container/btree_map.h"
 #include "absl/status/statusor.h"
 #include "core/worker/worker.h"
+#include "node/client_limits.h"
 #include "node/client.pb.h"
 #include "node/zmq_socket.h"
 #include "transport_zmq/event_loop.h"
@@ -35,7 +36,7 @@ struct IngressOptions {
   int receive_hwm_messages = 1000;
   int send_hwm_messages = 10000;
   // Larger client messages are refused by ZeroMQ (the connection is dropped).
-  int64_t max_message_bytes = 256 << 20;
+  int64_t max_message_bytes = limits::kIngressMessageBytesMax;
   // Answers IngressRequest.status (the worker's health); unset: an error.
   std::function<client::StatusReply()> status;
 };
@@ -51,14 +52,11 @@ struct IngressStats {
   uint64_t transactions_accepted = 0;
   uint64_t malformed = 0;
   uint64_t replies_dropped = 0;  // the client was gone or its queue full
-  uint64_t notices_forgotten = 0;  // beyond kPendingRangesMax
+  uint64_t notices_forgotten = 0;  // beyond limits::kIngressPendingRangesMax
 };
 
 class Ingress {
  public:
-  static constexpr int kTransactionsPerRequestMax = 100'000;
-  // Sequenced ranges waiting for acceptance that are remembered.
-  static constexpr size_t kPendingRangesMax = 1'000'000;
 
   // Binds the socket; takes over the worker's OnBatchAccepted callback.
   static absl::StatusOr<std::unique_ptr<Ingress>> Create(void* context, EventLoop& loop,

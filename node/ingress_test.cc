@@ -125,7 +125,7 @@ TEST_F(IngressTest, BadRequestsGetAClearErrorWithTheRequestIdWhenKnown) {
   EXPECT_TRUE(absl::StrContains(m.error(), "output_address")) << m.DebugString();
   m = Ask({Submit(1, {"x"}), Submit(2, {"y"})});
   EXPECT_TRUE(absl::StrContains(m.error(), "one frame")) << m.DebugString();
-  std::vector<std::string> many(Ingress::kTransactionsPerRequestMax + 1, "t");
+  std::vector<std::string> many(limits::kSubmitTransactionsPerRequestMax + 1, "t");
   m = Ask({Submit(77, many)});
   EXPECT_TRUE(absl::StrContains(m.error(), "transactions per request")) << m.error();
   EXPECT_EQ(m.error_request_id(), 77u);

@@ -35,9 +35,9 @@ absl::StatusOr<std::unique_ptr<OutputServer>> OutputServer::Create(void* context
     if (absl::Status s = socket->SetInt(opt, value); !s.ok()) return s;
   }
   // A client cannot make us buffer more than this per message. Above
-  // kRequestBytesMax (and below this) it gets an error; beyond this ZeroMQ
+  // limits::kOutputRequestBytesMax (and below this) it gets an error; beyond this ZeroMQ
   // drops the connection (docs/client_protocol.md).
-  if (absl::Status s = socket->SetInt64(ZMQ_MAXMSGSIZE, int64_t{16} << 20); !s.ok()) return s;
+  if (absl::Status s = socket->SetInt64(ZMQ_MAXMSGSIZE, limits::kOutputMessageBytesMax); !s.ok()) return s;
   if (absl::Status s = socket->Bind(options.address); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("output_address ", options.address, ": ", s.message()));
   }
@@ -121,9 +121,9 @@ void OutputServer::OnReadable() {
 
 void OutputServer::Handle(const std::string& identity, const std::string& payload) {
   client::OutputRequest request;
-  if (payload.size() > kRequestBytesMax) {
+  if (payload.size() > limits::kOutputRequestBytesMax) {
     ++stats_.malformed;
-    SendError(identity, absl::StrCat("an OutputRequest is at most ", kRequestBytesMax, " bytes, got ", payload.size()));
+    SendError(identity, absl::StrCat("an OutputRequest is at most ", limits::kOutputRequestBytesMax, " bytes, got ", payload.size()));
     return;
   }
   if (!request.ParseFromString(payload)) {

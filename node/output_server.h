@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "core/consensus/consensus.h"
 #include "core/store/store.h"
+#include "node/client_limits.h"
 #include "node/client.pb.h"
 #include "node/zmq_socket.h"
 #include "transport_zmq/event_loop.h"
@@ -41,7 +42,7 @@ struct OutputServerOptions {
   int messages_per_turn_max = 16;
   TimeUs heartbeat_interval_us = 1 * kSecondUs;
   TimeUs blocked_retry_us = 5 * kMillisecondUs;
-  size_t subscribers_max = 256;
+  size_t subscribers_max = limits::kOutputSubscribersMax;
   // Executed rows (with their batches) kept in memory for live readers.
   size_t rows_cached_bytes_max = 64 << 20;
   size_t rows_per_read = 16;
@@ -60,8 +61,6 @@ struct OutputServerStats {
 
 class OutputServer {
  public:
-  // An OutputRequest is a few bytes; larger ones get an error.
-  static constexpr size_t kRequestBytesMax = 1 << 20;
   // Reads the store's next executed index now, so create it before the
   // primary (whose recovery may already execute).
   static absl::StatusOr<std::unique_ptr<OutputServer>> Create(void* context, EventLoop& loop,

@@ -141,7 +141,7 @@ TEST_F(OutputServerTest, EveryMalformedRequestGetsAClearError) {
   submit.add_transactions("hello");
   const std::string wrong_socket = submit.SerializeAsString();
   EXPECT_TRUE(absl::StrContains(ErrorFor({wrong_socket}), "transactions_address"));
-  const std::string huge(OutputServer::kRequestBytesMax + 1, 0);
+  const std::string huge(limits::kOutputRequestBytesMax + 1, 0);
   EXPECT_TRUE(absl::StrContains(ErrorFor({huge}), "at most"));
   EXPECT_TRUE(absl::StrContains(ErrorFor({std::string_view("\xff\xff\xff", 3)}), "cannot parse"));
   // And the connection still works.

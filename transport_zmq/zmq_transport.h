@@ -40,6 +40,7 @@
 #include "absl/container/btree_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "core/limits.h"
 #include "core/env.h"
 #include "core/types.h"
 #include "transport_zmq/curve_keys.h"
@@ -65,7 +66,7 @@ struct ZmqTransportOptions {
   int receive_hwm_frames = 10000;
   // Larger inbound message parts make ZeroMQ drop the connection; larger
   // outbound frames are refused by Send().
-  int64_t max_frame_bytes = 64 << 20;
+  int64_t max_frame_bytes = static_cast<int64_t>(limits::kFrameBytesMax);
   // How long close waits to flush: short so shutdown and restart are quick;
   // unsent frames are the core's retry layer's business.
   int linger_ms = 0;

@@ -28,6 +28,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
+#include "core/limits.h"
 #include "core/env.h"
 #include "core/log_limiter.h"
 #include "core/messages.pb.h"
@@ -40,7 +41,7 @@ struct MessengerOptions {
   size_t max_pending_per_peer = 10'000;
   // Frames larger than this are dropped on receipt (the transport may cap
   // them earlier).
-  size_t max_frame_bytes = 64 << 20;
+  size_t max_frame_bytes = limits::kFrameBytesMax;
 };
 
 // What one peer did, for metrics and health (node/metrics.h, node/health.h).

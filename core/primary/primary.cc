@@ -11,10 +11,6 @@
 namespace narwhal {
 namespace {
 
-// Bounds on what a peer can make us hold (TigerBeetle: a limit on everything).
-constexpr size_t kMaxWaitingPerAuthority = 1'000;
-constexpr int kMaxCertificatesPerRequest = 1'000;
-
 // The wire form of a committed sub-DAG, with each certificate's stored bytes
 // copied in rather than rebuilt field by field (every node writes every
 // sub-DAG, and in the simulator n nodes share one thread). Fields go in
@@ -287,7 +283,7 @@ absl::Status Primary::CheckHeader(const Header& h, bool require_signature) const
     return absl::InvalidArgumentError(absl::StrCat("header has ", h.parents.size(),
                                                    " parents, committee has ", committee_.size()));
   }
-  if (h.payload.size() > kMaxPayloadPerHeader) {
+  if (h.payload.size() > limits::kHeaderPayloadDigestsMax) {
     return absl::InvalidArgumentError(absl::StrCat("payload of ", h.payload.size(), " batches"));
   }
   for (const BatchRef& b : h.payload) {
@@ -419,7 +415,7 @@ void Primary::ProcessHeader(const Header& header) {
   }
   if (!w.missing_parents.empty() || !w.missing_payload.empty()) {
     if (waiting_headers_.contains(header.digest)) return;
-    if (waiting_headers_.size() >= kMaxWaitingPerAuthority * committee_.size()) {
+    if (waiting_headers_.size() >= limits::kWaitingPerAuthorityMax * committee_.size()) {
       return Reject("waiting_full", "too many headers waiting for parents or payload");
     }
     w.header = header;
@@ -604,7 +600,7 @@ void Primary::ProcessCertificate(CertificatePtr cert, AuthorityIndex source,
   // waiters too); here only what is missing matters.
   (void)CheckParents(c.header, &w.missing_parents);
   if (!w.missing_parents.empty()) {
-    if (waiting_certificates_.size() >= kMaxWaitingPerAuthority * committee_.size()) {
+    if (waiting_certificates_.size() >= limits::kWaitingPerAuthorityMax * committee_.size()) {
       return Reject("waiting_full", "too many certificates waiting for parents");
     }
     for (const Digest& p : w.missing_parents) {
@@ -678,8 +674,8 @@ absl::Status Primary::AcceptCertificate(const CertificatePtr& cert) {
 
 void Primary::OnCertificatesRequest(const wire::CertificatesRequest& msg,
                                     Messenger::Responder respond) {
-  if (msg.digests_size() > kMaxCertificatesPerRequest) {
-    respond(false, absl::StrCat("at most ", kMaxCertificatesPerRequest, " digests per request"), {});
+  if (static_cast<size_t>(msg.digests_size()) > limits::kCertificatesPerRequestMax) {
+    respond(false, absl::StrCat("at most ", limits::kCertificatesPerRequestMax, " digests per request"), {});
     return;
   }
   std::vector<std::string> items;

@@ -30,6 +30,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "core/limits.h"
 #include "core/byzantine.h"
 #include "core/committee.h"
 #include "core/consensus/consensus.h"
@@ -77,10 +78,6 @@ struct PrimaryHooks {
 
 class Primary {
  public:
-  // A header carries at most this many batch digests (a bound on what a peer
-  // can make us hold, and on what we propose at once).
-  static constexpr size_t kMaxPayloadPerHeader = 10'000;
-
   // Recovers from `env.store` if it holds state (a restart): DAG above the
   // GC round, consensus state, the last own header (re-broadcast, never
   // replaced), and the proposer round.

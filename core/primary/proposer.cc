@@ -86,7 +86,7 @@ void Primary::Propose() {
   h.round = r;
   for (const auto& [author, cert] : dag_.at(r - 1)) h.parents.push_back(cert->digest);
   std::sort(h.parents.begin(), h.parents.end());
-  const size_t take = std::min(payload_queue_.size(), kMaxPayloadPerHeader);
+  const size_t take = std::min(payload_queue_.size(), limits::kHeaderPayloadDigestsMax);
   absl::btree_map<WorkerId, wire::Request> retag;
   for (size_t i = 0; i < take; ++i) {
     const BatchRef ref = payload_queue_.front();
