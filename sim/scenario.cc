@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "absl/container/btree_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -307,6 +308,16 @@ absl::StatusOr<SimulationOptions> ParseScenario(absl::string_view json, absl::st
     if (b.behaviours().empty()) {
       return e.Bad(absl::StrCat(field, ".behaviours"),
                    absl::StrCat("empty; one or more of ", absl::StrJoin(ByzantineBehavior::AllNames(), ", ")));
+    }
+    // One name per entry: an empty name or a comma-joined list would parse
+    // (Parse splits on commas and skips empty parts) but not print back as
+    // written (found by fuzzing: [""] became an empty behaviour list).
+    for (const std::string& name : b.behaviours()) {
+      if (name.empty() || absl::StrContains(name, ",")) {
+        return e.Bad(absl::StrCat(field, ".behaviours"),
+                     absl::StrCat("\"", name, "\" is not one name; one or more of ",
+                                  absl::StrJoin(ByzantineBehavior::AllNames(), ", ")));
+      }
     }
     std::vector<std::string> names(b.behaviours().begin(), b.behaviours().end());
     auto parsed = ByzantineBehavior::Parse(absl::StrJoin(names, ","));
