@@ -301,6 +301,11 @@ absl::StatusOr<SimulationOptions> ParseScenario(absl::string_view json, absl::st
     std::vector<std::string> names(b.behaviours().begin(), b.behaviours().end());
     auto parsed = ByzantineBehavior::Parse(absl::StrJoin(names, ","));
     if (!parsed.ok()) return e.Bad(absl::StrCat(field, ".behaviours"), parsed.status().message());
+    // Empty names ([""]) name no behaviour: the same as an empty list.
+    if (!parsed->any()) {
+      return e.Bad(absl::StrCat(field, ".behaviours"),
+                   absl::StrCat("no behaviour named; one or more of ", absl::StrJoin(ByzantineBehavior::AllNames(), ", ")));
+    }
     o.cluster.byzantine[b.authority()] = *parsed;
   }
 
