@@ -322,6 +322,7 @@ absl::StatusOr<SimulationOptions> ParseScenario(absl::string_view json, absl::st
     std::vector<std::string> names(b.behaviours().begin(), b.behaviours().end());
     auto parsed = ByzantineBehavior::Parse(absl::StrJoin(names, ","));
     if (!parsed.ok()) return e.Bad(absl::StrCat(field, ".behaviours"), parsed.status().message());
+    DCHECK(parsed->any()) << "every entry is one known name";
     o.cluster.byzantine[b.authority()] = *parsed;
   }
 

@@ -17,9 +17,11 @@
 #
 # Environment: NARWHAL_FUZZ_OUTPUT_BASE (bazel output base of the clang
 # build; default: the workspace's default output base + "-fuzz"),
-# NARWHAL_FUZZ_WORKDIR (default /tmp/narwhal-fuzz-$USER), NARWHAL_FUZZ_JOBS
-# (bazel --jobs, default 2), FUZZ_SHORT_S (default 15), FUZZ_TIMEOUT_S (one
-# input, default 10), FUZZ_RSS_MB (default 2048).
+# NARWHAL_FUZZ_WORKDIR (default /tmp/narwhal-fuzz-$USER-<checkout hash>, one
+# per checkout), NARWHAL_FUZZ_JOBS (bazel --jobs, default 2),
+# NARWHAL_FUZZ_BAZEL_FLAGS (more build flags, e.g. --disk_cache= for a cold
+# build), FUZZ_SHORT_S (default 15), FUZZ_TIMEOUT_S (one input, default 10),
+# FUZZ_RSS_MB (default 2048).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -29,20 +31,18 @@ mode="${1:-}"
 shift || true
 
 usage() {
-  sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,/^set /p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'
   exit 2
 }
 
-default_output_base() {
-  # Where bazel puts this workspace's default output base, plus "-fuzz": the
-  # clang build never evicts the gcc build's analysis cache or outputs.
-  local md5
-  md5=$(printf '%s' "$root" | md5sum | cut -c1-32)
-  echo "${HOME}/.cache/bazel/_bazel_${USER:-$(id -un)}/${md5}-fuzz"
-}
-
-OB="${NARWHAL_FUZZ_OUTPUT_BASE:-$(default_output_base)}"
-WORK="${NARWHAL_FUZZ_WORKDIR:-/tmp/narwhal-fuzz-${USER:-$(id -un)}}"
+checkout_md5=$(printf '%s' "$root" | md5sum | cut -c1-32)
+user="${USER:-$(id -un)}"
+# Where bazel puts this workspace's default output base, plus "-fuzz": the
+# clang build never evicts the gcc build's analysis cache or outputs.
+OB="${NARWHAL_FUZZ_OUTPUT_BASE:-${HOME}/.cache/bazel/_bazel_${user}/${checkout_md5}-fuzz}"
+# One per checkout: two checkouts fuzzing at once must not share corpora,
+# logs or crash folders.
+WORK="${NARWHAL_FUZZ_WORKDIR:-/tmp/narwhal-fuzz-${user}-${checkout_md5:0:8}}"
 JOBS="${NARWHAL_FUZZ_JOBS:-2}"
 SHORT_S="${FUZZ_SHORT_S:-15}"
 TIMEOUT_S="${FUZZ_TIMEOUT_S:-10}"
@@ -101,7 +101,8 @@ build() {
   for h in "${selected[@]}"; do targets+=("//fuzz:${h}_fuzzer"); done
   local start=$SECONDS
   echo "fuzz: building ${#targets[@]} fuzzer(s) with clang (output base $OB)"
-  if ! fuzz_bazel build --config=fuzz --symlink_prefix=/ --jobs="$JOBS" "${targets[@]}"; then
+  # shellcheck disable=SC2086
+  if ! fuzz_bazel build --config=fuzz --symlink_prefix=/ --jobs="$JOBS" ${NARWHAL_FUZZ_BAZEL_FLAGS:-} "${targets[@]}"; then
     echo "fuzz: the clang build failed" >&2
     return 1
   fi
@@ -132,13 +133,14 @@ run_one() {  # run_one <harness> <libFuzzer limit flag>
   execs=$(stat_of "$dir/log" number_of_executed_units)
   rate=$(stat_of "$dir/log" average_exec_per_sec)
   added=$(( $(find "$dir/new" -type f | wc -l) - before ))
-  cov=$(grep -Eo 'cov: [0-9]+ ft: [0-9]+' "$dir/log" | tail -n 1)
-  crashes=$(find "$dir/crashes" -type f | wc -l)
+  cov=$(grep -aEo 'cov: [0-9]+ ft: [0-9]+' "$dir/log" | tail -n 1)
+  # slow-unit-* files are reports, not failures.
+  crashes=$(find "$dir/crashes" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
   printf '%-15s %12s %9s %9s %6s %-22s %7s %s\n' "$h" "${execs:-?}" "${rate:-?}" "$added" "${took}s" "${cov:-cov: ?}" "$crashes" \
     "$([ "$rc" -eq 0 ] && [ "$crashes" -eq 0 ] && echo ok || echo "FAILED (exit $rc, log $dir/log)")"
   if [ "$rc" -ne 0 ] || [ "$crashes" -ne 0 ]; then
-    grep -E 'ERROR: |Check failed|runtime error|SUMMARY' "$dir/log" | head -n 5 | sed 's/^/    /'
-    for f in "$dir"/crashes/*; do [ -f "$f" ] && echo "    reproducer: $f"; done
+    grep -aE 'ERROR: |Check failed|runtime error|SUMMARY' "$dir/log" | head -n 5 | sed 's/^/    /'
+    for f in "$dir"/crashes/{crash,leak,timeout,oom}-*; do [ -f "$f" ] && echo "    reproducer: $f"; done
     printf '%s|failed|%s|%s\n' "$h" "$took" "see $dir/log" >> "$WORK.junit.txt"
     return 1
   fi
