@@ -66,7 +66,9 @@ Env Cluster::MakeEnv(AuthorityIndex a, uint32_t role) {
                          uint64_t(n.incarnation) + (uint64_t(n.role_incarnation) << 32)));
   const Endpoint self = role == 0 ? Endpoint::Primary(a) : Endpoint::Worker(a, role - 1);
   r.transport = std::make_unique<SimTransport>(network_.get(), self, options_.nodes, options_.workers);
-  return Env{&scheduler_, r.timers.get(), r.random.get(), r.transport.get(), n.stores[role].get()};
+  Env env{&scheduler_, r.timers.get(), r.random.get(), r.transport.get(), n.stores[role].get()};
+  env.on_halt = [this, a, role](const absl::Status& s) { OnHalt(a, role, s); };
+  return env;
 }
 
 void Cluster::Boot(AuthorityIndex a) {
@@ -129,8 +131,20 @@ void Cluster::BootPrimary(AuthorityIndex a) {
   Env env = MakeEnv(a, 0);
   n.primary = std::make_unique<Primary>(env, committee_, options_.params, a, n.key, options_.scheme,
                                         std::move(hooks), ByzantineOf(a), options_.consensus);
+  // A failed recovery has halted the primary (OnHalt takes it down).
   absl::Status s = n.primary->Start();
-  CHECK(s.ok()) << "authority " << a << " failed to start: " << s;
+  LOG_IF(WARNING, !s.ok()) << "authority " << a << " failed to start: " << s;
+}
+
+void Cluster::OnHalt(AuthorityIndex a, uint32_t role, const absl::Status& status) {
+  halts_.push_back({scheduler_.NowUs(), a, role, std::string(status.message())});
+  // As an operator's supervisor sees a process exit: the role goes down
+  // (its store is kept); the fault schedule may restart it. Not inside the
+  // reactor's own call: the crash destroys it.
+  const uint32_t incarnation = nodes_[a].incarnation;
+  scheduler_.Schedule(0, [this, a, role, incarnation] {
+    if (nodes_[a].incarnation == incarnation) CrashRole(a, role);
+  });
 }
 
 void Cluster::Start() {

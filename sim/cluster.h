@@ -96,6 +96,14 @@ class Cluster {
   Store* worker_store(AuthorityIndex a, WorkerId w) { return nodes_[a].stores[w + 1].get(); }
   bool IsByzantine(AuthorityIndex a) const { return options_.byzantine.contains(a); }
   int restarts(AuthorityIndex a) const { return nodes_[a].incarnation; }
+  // Roles that stopped on a store failure (core/fail_stop.h), in order.
+  struct Halt {
+    TimeUs at_us = 0;
+    AuthorityIndex authority = 0;
+    uint32_t role = 0;  // 0 primary, 1 + w worker w
+    std::string error;
+  };
+  const std::vector<Halt>& halts() const { return halts_; }
 
  private:
   struct Role {
@@ -120,6 +128,7 @@ class Cluster {
   void BootWorker(AuthorityIndex a, WorkerId w);
   ByzantineBehavior ByzantineOf(AuthorityIndex a) const;
   Env MakeEnv(AuthorityIndex a, uint32_t role);
+  void OnHalt(AuthorityIndex a, uint32_t role, const absl::Status& status);
 
   ClusterOptions options_;
   StoreFactory store_factory_;
@@ -128,6 +137,7 @@ class Cluster {
   std::unique_ptr<Network> network_;
   Committee committee_;
   std::vector<Node> nodes_;
+  std::vector<Halt> halts_;
 };
 
 }  // namespace narwhal::sim
