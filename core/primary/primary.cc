@@ -57,7 +57,9 @@ Primary::Primary(const Env& env, const Committee& committee, const Parameters& p
       fetcher_(env_, &committee, &params, self, &messenger_,
                [this](const Endpoint& from, const std::string& bytes) {
                  OnCertificate(from, bytes);
-               }) {
+               }),
+      dag_(&committee),
+      own_(&committee, scheme, self) {
   CHECK(env.store != nullptr);
   CHECK(committee.Contains(self));
   consensus_options.gc_depth = params.gc_depth;
@@ -67,7 +69,7 @@ Primary::Primary(const Env& env, const Committee& committee, const Parameters& p
   if (hooks_.on_executed) executor_->SetOnExecuted(hooks_.on_executed);
   if (hooks_.local_batch_read) executor_->SetLocalRead(hooks_.local_batch_read);
   for (const Certificate& g : Certificate::GenesisSet(committee)) {
-    InsertIntoDag(std::make_shared<const Certificate>(g));
+    dag_.Insert(std::make_shared<const Certificate>(g));
   }
   messenger_.SetRequestHandler(
       [this](const Endpoint& from, const wire::Request& r, Messenger::Responder respond) {
@@ -135,7 +137,7 @@ absl::Status Primary::Recover() {
   }
   for (const auto& c : certs) {
     if (c->round() <= gc_round_) continue;
-    InsertIntoDag(c);
+    dag_.Insert(c);
   }
   auto last = env_.store->LastOwnHeaderRound();
   if (!last.ok()) return last.status();
@@ -150,14 +152,10 @@ absl::Status Primary::Recover() {
     if (!h.ok()) return h.status();
     proposed_round_ = *last;
     proposer_round_ = std::max<Round>(proposer_round_, *last);
-    own_header_ = *h;
-    own_votes_.clear();
-    own_votes_[self_] = h->signature;
-    own_vote_stake_ = committee_.Stake(self_);
-    own_certified_ = false;
+    own_.Start(*h);
     // One certificate per author and round: if ours is in the DAG, it is this header's.
-    if (auto it = dag_.find(*last); it != dag_.end() && it->second.contains(self_)) own_certified_ = true;
-    if (!own_certified_) {
+    if (dag_.HasAuthorAt(*last, self_)) own_.MarkCertified();
+    if (!own_.certified()) {
       std::vector<AuthorityIndex> all;
       for (AuthorityIndex a = 0; a < committee_.size(); ++a) if (a != self_) all.push_back(a);
       BroadcastOwnHeader(*h, all);  // the same header again: never a second one
@@ -175,7 +173,7 @@ absl::Status Primary::Recover() {
     own_pending_tags_.emplace(BatchRef{row.digest, row.worker}, 0);  // tag unknown after a restart
   }
   absl::btree_set<BatchRef> in_flight;
-  if (own_header_ && !own_certified_) in_flight.insert(own_header_->payload.begin(), own_header_->payload.end());
+  if (own_.header() && !own_.certified()) in_flight.insert(own_.header()->payload.begin(), own_.header()->payload.end());
   for (const auto& [round, authors] : dag_) {
     auto mine = authors.find(self_);
     if (round == 0 || mine == authors.end()) continue;
@@ -197,7 +195,7 @@ absl::Status Primary::Recover() {
   }
   if (*last > 0) {
     LOG(INFO) << "primary " << self_ << " recovered: last own header round " << *last
-              << ", " << by_digest_.size() << " certificates, last committed round "
+              << ", " << dag_.size() << " certificates, last committed round "
               << consensus_->last_committed_round();
   }
   return absl::OkStatus();
@@ -285,57 +283,7 @@ void Primary::Reject(std::string_view reason, const std::string& detail) {
 
 // ---------------------------------------------------------------- validation
 
-absl::Status Primary::CheckHeader(const Header& h, bool require_signature) const {
-  if (!committee_.Contains(h.author)) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown author ", h.author));
-  }
-  if (h.round == 0) return absl::InvalidArgumentError("round 0 is genesis only");
-  if (h.parents.empty() || h.parents.size() > committee_.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("header has ", h.parents.size(),
-                                                   " parents, committee has ", committee_.size()));
-  }
-  if (h.payload.size() > limits::kHeaderPayloadDigestsMax) {
-    return absl::InvalidArgumentError(absl::StrCat("payload of ", h.payload.size(), " batches"));
-  }
-  for (const BatchRef& b : h.payload) {
-    if (b.worker_id >= committee_.workers_per_authority()) {
-      return absl::InvalidArgumentError(absl::StrCat("payload names worker ", b.worker_id));
-    }
-  }
-  if (require_signature &&
-      !Verify(scheme_, committee_.authority(h.author).public_key, SigningBytes(h.digest), h.signature)) {
-    return absl::PermissionDeniedError("bad header signature");
-  }
-  return absl::OkStatus();
-}
-
-absl::Status Primary::CheckCertificate(const Certificate& c) const {
-  absl::Status s = CheckHeader(c.header, /*require_signature=*/true);
-  if (!s.ok()) return s;
-  uint64_t stake = 0;
-  for (const auto& [voter, sig] : c.votes) {
-    if (!committee_.Contains(voter)) {
-      return absl::InvalidArgumentError(absl::StrCat("vote by unknown authority ", voter));
-    }
-    if (!Verify(scheme_, committee_.authority(voter).public_key, SigningBytes(c.header.digest), sig)) {
-      return absl::PermissionDeniedError(absl::StrCat("bad vote signature by ", voter));
-    }
-    stake += committee_.Stake(voter);
-  }
-  if (stake < committee_.QuorumThreshold()) {
-    return absl::InvalidArgumentError(absl::StrCat("votes carry stake ", stake, " < quorum ",
-                                                   committee_.QuorumThreshold()));
-  }
-  return absl::OkStatus();
-}
-
-uint64_t Primary::StakeOf(Round round) const {
-  auto it = dag_.find(round);
-  if (it == dag_.end()) return 0;
-  uint64_t stake = 0;
-  for (const auto& [author, cert] : it->second) stake += committee_.Stake(author);
-  return stake;
-}
+uint64_t Primary::StakeOf(Round round) const { return dag_.StakeAt(round); }
 
 // ---------------------------------------------------------------- headers
 
@@ -358,57 +306,6 @@ void Primary::OnHeader(const Endpoint& from, std::string_view bytes) {
     (*entry)->MarkChecked(check_context());
   }
   ProcessHeader(h);
-}
-
-void Primary::InsertIntoDag(const CertificatePtr& c) {
-  dag_[c->round()][c->author()] = c;
-  by_digest_[c->digest] = c;
-  auto& sorted = round_digests_[c->round()];
-  const std::pair<Digest, AuthorityIndex> entry{c->digest, c->author()};
-  sorted.insert(std::lower_bound(sorted.begin(), sorted.end(), entry), entry);
-}
-
-void Primary::MarkParentsValid(const Header& header) {
-  if (parents_valid_.insert(header.digest).second) {
-    parents_valid_by_round_[header.round].push_back(header.digest);
-  }
-}
-
-absl::Status Primary::CheckParents(const Header& header, absl::btree_set<Digest>* missing) {
-  if (header.round - 1 <= gc_round_ || parents_valid_.contains(header.digest)) return absl::OkStatus();
-  uint64_t stake = 0;
-  std::vector<bool> seen(committee_.size(), false);
-  bool ok = true;
-  bool any_missing = false;
-  // Both lists are sorted by digest: walk them together.
-  static const std::vector<std::pair<Digest, AuthorityIndex>> kNone;
-  auto round_it = round_digests_.find(header.round - 1);
-  const auto& held = round_it == round_digests_.end() ? kNone : round_it->second;
-  size_t j = 0;
-  for (const Digest& p : header.parents) {
-    while (j < held.size() && held[j].first < p) ++j;
-    if (j < held.size() && held[j].first == p) {
-      const AuthorityIndex author = held[j].second;
-      ok &= !seen[author];
-      seen[author] = true;
-      stake += committee_.Stake(author);
-      continue;
-    }
-    if (by_digest_.contains(p)) {
-      ok = false;  // held, but not of round - 1
-      continue;
-    }
-    any_missing = true;
-    if (missing != nullptr) missing->insert(p);
-  }
-  if (any_missing) return absl::NotFoundError("parents missing");
-  if (!ok) return absl::InvalidArgumentError("a parent of the wrong round or a repeated author");
-  if (stake < committee_.QuorumThreshold()) {
-    return absl::InvalidArgumentError(absl::StrCat("parents carry stake ", stake, " < quorum ",
-                                                   committee_.QuorumThreshold()));
-  }
-  MarkParentsValid(header);
-  return absl::OkStatus();
 }
 
 void Primary::ProcessHeader(const Header& header) {
@@ -538,24 +435,13 @@ void Primary::OnVote(const Endpoint& from, const wire::Vote& msg) {
   if (v->author != from.authority || v->origin != self_) {
     return Reject("misdirected_vote", absl::StrCat("vote by ", v->author, " from ", from.ToString()));
   }
-  if (!own_header_ || v->header_digest != own_header_->digest || own_certified_) {
-    return Reject("stale_vote", absl::StrCat("vote for round ", v->round));
-  }
-  if (own_votes_.contains(v->author)) return Reject("duplicate_vote", absl::StrCat("by ", v->author));
-  if (!Verify(scheme_, committee_.authority(v->author).public_key, SigningBytes(v->header_digest),
-              v->signature)) {
-    return Reject("bad_signature", absl::StrCat("vote by ", v->author));
-  }
-  own_votes_[v->author] = v->signature;
-  own_vote_stake_ += committee_.Stake(v->author);
-  if (own_vote_stake_ < committee_.QuorumThreshold()) return;
-  own_certified_ = true;
-  own_uncommitted_[own_header_->round] = own_header_->payload;
-  Certificate cert;
-  cert.header = *own_header_;
-  for (const auto& [author, sig] : own_votes_) cert.votes.emplace_back(author, sig);
-  cert.Seal();
-  cert.Encode();
+  VoteAggregator::Result added = own_.Add(*v);
+  if (added.rejected == "stale_vote") return Reject(added.rejected, absl::StrCat("vote for round ", v->round));
+  if (added.rejected == "duplicate_vote") return Reject(added.rejected, absl::StrCat("by ", v->author));
+  if (!added.rejected.empty()) return Reject(added.rejected, absl::StrCat("vote by ", v->author));
+  if (!added.certificate.has_value()) return;
+  Certificate& cert = *added.certificate;
+  own_uncommitted_[cert.round()] = cert.header.payload;
   ++stats_.certificates_formed;
   wire::Request req;
   req.set_certificate(*cert.encoded);
@@ -591,8 +477,7 @@ void Primary::ProcessCertificate(CertificatePtr cert, AuthorityIndex source,
   MaybeStartCatchUp(certificate.round());
   // One certificate per (author, round): a quorum never certifies two headers
   // of one author and round, so a second one means more than f are faulty.
-  auto round_it = dag_.find(certificate.round());
-  if (round_it != dag_.end() && round_it->second.contains(certificate.author())) {
+  if (dag_.HasAuthorAt(certificate.round(), certificate.author())) {
     return Reject("conflicting_certificate", absl::StrCat("second certificate of ", certificate.author(),
                                                           " in round ", certificate.round()));
   }
@@ -631,11 +516,11 @@ absl::Status Primary::AcceptCertificate(const CertificatePtr& cert) {
       }
       continue;
     }
-    if (dag_[c->round()].contains(c->author())) continue;  // conflicting: first one wins
+    if (dag_.HasAuthorAt(c->round(), c->author())) continue;  // conflicting: first one wins
     absl::Status s = c->encoded ? env_.store->PutSharedCertificate(c->digest, c->round(), c->author(), c->encoded)
                                 : env_.store->PutCertificate(c->digest, c->round(), c->author(), c->Serialize());
     if (StoreFailed("storing a certificate", s)) return fail_stop_.status();
-    InsertIntoDag(c);
+    dag_.Insert(c);
     fetcher_.Resolved(c->digest);
     ++stats_.certificates_accepted;
     if (hooks_.on_certificate_accepted) hooks_.on_certificate_accepted(c);
@@ -682,9 +567,8 @@ void Primary::OnCertificatesRequest(const wire::CertificatesRequest& msg,
   for (const std::string& raw : msg.digests()) {
     auto d = Digest::FromBytes(raw);
     if (!d.ok()) continue;
-    auto it = by_digest_.find(*d);
-    if (it != by_digest_.end()) {
-      if (it->second->round() > 0) items.push_back(it->second->Serialize());
+    if (const Certificate* held = dag_.Find(*d); held != nullptr) {
+      if (held->round() > 0) items.push_back(held->Serialize());
       continue;
     }
     auto stored = env_.store->GetCertificate(*d);
@@ -835,15 +719,7 @@ void Primary::GarbageCollect(Round new_gc_round) {
     ++stats_.batches_reproposed;
     it = own_uncommitted_.erase(it);
   }
-  while (!dag_.empty() && dag_.begin()->first <= gc_round_) {
-    for (const auto& [author, cert] : dag_.begin()->second) by_digest_.erase(cert->digest);
-    dag_.erase(dag_.begin());
-  }
-  round_digests_.erase(round_digests_.begin(), round_digests_.upper_bound(gc_round_));
-  while (!parents_valid_by_round_.empty() && parents_valid_by_round_.begin()->first <= gc_round_ + 1) {
-    for (const Digest& d : parents_valid_by_round_.begin()->second) parents_valid_.erase(d);
-    parents_valid_by_round_.erase(parents_valid_by_round_.begin());
-  }
+  dag_.Prune(gc_round_);
   // Dropping the handles stops retrying messages nobody needs any more.
   sends_by_round_.erase(sends_by_round_.begin(), sends_by_round_.upper_bound(gc_round_));
   fetcher_.Cleanup(gc_round_);
@@ -903,10 +779,10 @@ std::string Primary::DebugString() const {
   for (const auto& [reason, n] : stats_.rejected) absl::StrAppend(&rejected, reason, "=", n, " ");
   return absl::StrCat("authority ", self_, ": round ", proposer_round_, " proposed ", proposed_round_,
                       " committed ", consensus_->last_committed_round(), " gc ", gc_round_, " dag ",
-                      by_digest_.size(), " waiting_headers ", waiting_headers_.size(),
+                      dag_.size(), " waiting_headers ", waiting_headers_.size(),
                       " waiting_certificates ", waiting_certificates_.size(), " fetching ",
                       fetcher_.pending(), " payload_queue ", payload_queue_.size(), " own_certified ",
-                      own_certified_, " leader_timeouts ", stats_.leader_timeouts, " reproposed ",
+                      own_.certified(), " leader_timeouts ", stats_.leader_timeouts, " reproposed ",
                       stats_.batches_reproposed, " rejected {", rejected, "}",
                       waiting_headers_.empty() ? std::string() : absl::StrCat(
                           " first_waiting{author ", waiting_headers_.begin()->second.header.author,

@@ -41,7 +41,10 @@
 #include "core/log_limiter.h"
 #include "core/net/messenger.h"
 #include "core/parameters.h"
+#include "core/primary/certificate_dag.h"
 #include "core/primary/certificate_fetcher.h"
+#include "core/primary/message_checks.h"
+#include "core/primary/vote_aggregator.h"
 #include "core/store/store.h"
 #include "core/wire_cache.h"
 
@@ -102,7 +105,7 @@ class Primary {
   const Messenger& messenger() const { return messenger_; }
   const Executor& executor() const { return *executor_; }
   const CertificateFetcher& certificate_fetcher() const { return fetcher_; }
-  size_t dag_size() const { return by_digest_.size(); }
+  size_t dag_size() const { return dag_.size(); }
   // One line of internal state, for logs and the simulator's report.
   std::string DebugString() const;
 
@@ -130,8 +133,12 @@ class Primary {
   void OnCertificatesRequest(const wire::CertificatesRequest& msg, Messenger::Responder respond);
 
   // ---- validation ----
-  absl::Status CheckHeader(const Header& h, bool require_signature) const;
-  absl::Status CheckCertificate(const Certificate& c) const;
+  absl::Status CheckHeader(const Header& h, bool require_signature) const {
+    return narwhal::CheckHeader(committee_, scheme_, h, require_signature);
+  }
+  absl::Status CheckCertificate(const Certificate& c) const {
+    return narwhal::CheckCertificate(committee_, scheme_, c);
+  }
   // What a check depends on besides the message, as a WireCache context: the
   // committee object and the scheme (an address inside the committee, offset
   // by the scheme's value, so two schemes never share a context).
@@ -156,7 +163,7 @@ class Primary {
   void ProcessCertificate(CertificatePtr certificate, AuthorityIndex source,
                           WireCache<Certificate>::Entry* cache_entry = nullptr);
   absl::Status AcceptCertificate(const CertificatePtr& cert);
-  bool HasCertificate(const Digest& d) const { return by_digest_.contains(d); }
+  bool HasCertificate(const Digest& d) const { return dag_.Contains(d); }
 
   // ---- proposer ----
   void OnRoundQuorum(Round round);
@@ -222,29 +229,12 @@ class Primary {
   // Feeds the executor the stored committed sub-DAGs it has not executed.
   absl::Status RecoverExecutor();
 
-  // DAG above the GC round. Iteration (by round, author) is deterministic;
-  // the hash map is for lookup only.
-  absl::btree_map<Round, absl::btree_map<AuthorityIndex, CertificatePtr>> dag_;
-  absl::flat_hash_map<Digest, CertificatePtr> by_digest_;
-  // Per round, the digests held with their authors, sorted by digest: a
-  // header's parents (sorted too) are found by one merge instead of n hash
-  // lookups (those lookups led the profile of 100-node simulations).
-  absl::btree_map<Round, std::vector<std::pair<Digest, AuthorityIndex>>> round_digests_;
-  // Adds to dag_, by_digest_ and round_digests_ (the caller checked that
-  // (round, author) is free).
-  void InsertIntoDag(const CertificatePtr& c);
+  // DAG above the GC round (certificate_dag.h).
+  CertificateDag dag_;
   Round gc_round_ = 0;
-  // Headers (by digest, above the GC round) whose parents are all in the DAG
-  // with round - 1 and quorum stake. Checked once when we vote on a header,
-  // its certificate needs no second pass over n parents (the DAG loses
-  // nothing above the GC round, so the answer cannot change).
-  absl::flat_hash_set<Digest> parents_valid_;  // lookup only
-  absl::btree_map<Round, std::vector<Digest>> parents_valid_by_round_;
-  void MarkParentsValid(const Header& header);
-  // Looks every parent up once: missing ones go to `missing` (if given);
-  // if none is missing, checks round, distinct authors and quorum stake and
-  // returns an error naming the fault. Marks the header valid on success.
-  absl::Status CheckParents(const Header& header, absl::btree_set<Digest>* missing);
+  absl::Status CheckParents(const Header& header, absl::btree_set<Digest>* missing) {
+    return dag_.CheckParents(header, gc_round_, missing);
+  }
 
   // Waiting for parents (headers and certificates) or payload (headers).
   absl::btree_map<Digest, WaitingHeader> waiting_headers_;
@@ -267,11 +257,8 @@ class Primary {
   TimerId leader_timer_ = 0;
   bool leader_timer_fired_ = false;
 
-  // Our header in flight and its votes.
-  std::optional<Header> own_header_;
-  absl::btree_map<AuthorityIndex, Signature> own_votes_;
-  uint64_t own_vote_stake_ = 0;
-  bool own_certified_ = false;
+  // Our header in flight and its votes (vote_aggregator.h).
+  VoteAggregator own_;
   // Batches already executed, with the leader round that committed them,
   // for de-duplication over a window of 4 * gc_depth rounds (deterministic:
   // derived from the committed sequence only).

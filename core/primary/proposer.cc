@@ -66,12 +66,12 @@ void Primary::TryPropose() {
 
 void Primary::Propose() {
   const Round r = proposer_round_;
-  if (own_header_) uncertified_headers_ = own_certified_ ? 0 : uncertified_headers_ + 1;
+  if (own_.header()) uncertified_headers_ = own_.certified() ? 0 : uncertified_headers_ + 1;
   WarnIfStuck();
   // Our previous header never got its certificate (we move on without it):
   // its batches go back to the front of the queue so they are not lost.
-  if (own_header_ && !own_certified_) {
-    for (auto it = own_header_->payload.rbegin(); it != own_header_->payload.rend(); ++it) {
+  if (own_.header() && !own_.certified()) {
+    for (auto it = own_.header()->payload.rbegin(); it != own_.header()->payload.rend(); ++it) {
       if (payload_queued_.insert(*it).second) payload_queue_.push_front(*it);
     }
   }
@@ -118,11 +118,7 @@ void Primary::Propose() {
     return;
   }
   proposed_round_ = r;
-  own_header_ = h;
-  own_votes_.clear();
-  own_votes_[self_] = h.signature;
-  own_vote_stake_ = committee_.Stake(self_);
-  own_certified_ = false;
+  own_.Start(h);
   ++stats_.headers_proposed;
   std::vector<AuthorityIndex> to;
   for (AuthorityIndex a = 0; a < committee_.size(); ++a) if (a != self_) to.push_back(a);
@@ -164,16 +160,10 @@ void Primary::Propose() {
     TryPropose();
   });
   // A committee of one certifies alone.
-  if (own_vote_stake_ >= committee_.QuorumThreshold()) {
-    own_certified_ = true;
+  if (std::optional<Certificate> cert = own_.CertifyAlone(); cert.has_value()) {
     own_uncommitted_[h.round] = h.payload;
-    Certificate cert;
-    cert.header = h;
-    cert.votes.emplace_back(self_, h.signature);
-    cert.Seal();
-    cert.Encode();
     ++stats_.certificates_formed;
-    ProcessCertificate(std::make_shared<const Certificate>(std::move(cert)), self_);
+    ProcessCertificate(std::make_shared<const Certificate>(*std::move(cert)), self_);
   }
 }
 
@@ -192,9 +182,9 @@ void Primary::RequeueUnreachableOwnBatches(Round top) {
   for (Round round = top; round > lowest && !frontier.empty(); --round) {
     absl::flat_hash_set<Digest> next;
     for (const Digest& d : frontier) {
-      auto it = by_digest_.find(d);
-      if (it == by_digest_.end()) continue;
-      for (const Digest& p : it->second->parents()) next.insert(p);
+      const Certificate* held = dag_.Find(d);
+      if (held == nullptr) continue;
+      for (const Digest& p : held->parents()) next.insert(p);
     }
     auto below = dag_.find(round - 1);
     if (below != dag_.end()) {
@@ -224,17 +214,17 @@ void Primary::WarnIfStuck() {
   uint64_t held = 0;
   // Five headers in a row without a quorum of votes: peers do not vote for
   // them (most often: they cannot fetch a batch the headers name).
-  if (uncertified_headers_ >= 5 && own_header_ && warnings_.Allow(1, now, &held)) {
+  if (uncertified_headers_ >= 5 && own_.header() && warnings_.Allow(1, now, &held)) {
     std::string voters;
-    for (const auto& [author, sig] : own_votes_) absl::StrAppend(&voters, voters.empty() ? "" : ",", author);
+    for (const auto& [author, sig] : own_.votes()) absl::StrAppend(&voters, voters.empty() ? "" : ",", author);
     LOG(WARNING) << "primary " << self_ << ": its last " << uncertified_headers_
-                 << " headers got no quorum of votes (round " << own_header_->round << ": votes from {" << voters
+                 << " headers got no quorum of votes (round " << own_.header()->round << ": votes from {" << voters
                  << "} of " << committee_.size() << ")"
-                 << (own_header_->payload.empty()
+                 << (own_.header()->payload.empty()
                          ? std::string()
-                         : absl::StrCat("; it names ", own_header_->payload.size(), " batch(es), e.g. ",
-                                        own_header_->payload.front().digest.Short(), " of worker ",
-                                        own_header_->payload.front().worker_id,
+                         : absl::StrCat("; it names ", own_.header()->payload.size(), " batch(es), e.g. ",
+                                        own_.header()->payload.front().digest.Short(), " of worker ",
+                                        own_.header()->payload.front().worker_id,
                                         ", which peers without it must fetch before voting"))
                  << " [" << held << " similar warnings held back]";
   }

@@ -136,12 +136,12 @@ absl::Status Primary::ApplySyncedRow(const std::string& bytes) {
       own_uncommitted_.erase(c->round());
       if (fail_stop_.halted()) return fail_stop_.status();
     }
-    if (c->round() <= gc || HasCertificate(c->digest) || dag_[c->round()].contains(c->author())) continue;
+    if (c->round() <= gc || HasCertificate(c->digest) || dag_.HasAuthorAt(c->round(), c->author())) continue;
     if (StoreFailed("storing a synced certificate",
                     env_.store->PutCertificate(c->digest, c->round(), c->author(), c->Serialize()))) {
       return fail_stop_.status();
     }
-    InsertIntoDag(c);
+    dag_.Insert(c);
     fetcher_.Resolved(c->digest);
   }
   ++stats_.sub_dags_synced;
