@@ -19,6 +19,8 @@
 #include "core/primary/primary.h"
 #include "core/store/store.h"
 #include "core/worker/worker.h"
+#include "sim/faulty_store.h"
+#include "sim/storage_faults.h"
 #include "transport_sim/network.h"
 #include "transport_sim/scheduler.h"
 #include "transport_sim/sim_transport.h"
@@ -42,6 +44,17 @@ struct ClusterOptions {
   // simulated nodes (core/wire_cache.h, SetThreadVerifyCache). It changes no
   // outcome, only the speed; off only to show that.
   bool share_parsed_messages = true;
+  // Off by default; when enabled every store is a FaultyStore.
+  StorageFaultOptions storage_faults;
+};
+
+// A role that stopped itself on a store error (the core's store-failure
+// policy): which, when, and the error it reported.
+struct StoreHalt {
+  AuthorityIndex authority = 0;
+  uint32_t role = 0;  // 0: the primary, 1 + w: worker w
+  TimeUs at_us = 0;
+  std::string error;
 };
 
 // Factory for stores, so the simulator can use SQLite without core/ or this
@@ -83,6 +96,21 @@ class Cluster {
   void RestartRole(AuthorityIndex a, uint32_t role);
   bool IsRoleUp(AuthorityIndex a, uint32_t role) const;
 
+  // Storage faults (options().storage_faults): injected while armed, at the
+  // stores of the authorities it covers.
+  void ArmStorageFaults(bool armed);
+  // Every role halted by a store error, in the order they halted.
+  const std::vector<StoreHalt>& halts() const { return halts_; }
+  bool IsRoleHalted(AuthorityIndex a, uint32_t role) const;
+  // Restarts every halted role of a running authority on its store.
+  void RestartHalted();
+  // Frames a halted role tried to send after it halted ("authority 2
+  // primary sent a frame to ... 1.2 s after halting"): the checker's
+  // evidence that a halt really stops the role.
+  const std::vector<std::string>& sends_after_halt() const { return sends_after_halt_; }
+  // Summed over every FaultyStore (zero when storage faults are off).
+  FaultyStoreStats storage_fault_stats() const;
+
   Scheduler& scheduler() { return scheduler_; }
   Network& network() { return *network_; }
   const Committee& committee() const { return committee_; }
@@ -102,6 +130,7 @@ class Cluster {
     std::unique_ptr<NodeTimers> timers;
     std::unique_ptr<Random> random;
     std::unique_ptr<SimTransport> transport;
+    std::unique_ptr<Transport> watched;  // storage faults: transport seen through a halt watch
   };
   struct Node {
     bool up = false;
@@ -109,6 +138,8 @@ class Cluster {
     int incarnation = 0;
     KeyPair key;
     std::vector<std::unique_ptr<Store>> stores;  // [0] primary, [1+w] workers
+    std::vector<FaultyStore*> faulty;             // same indexing; null without storage faults
+    std::vector<bool> role_halted;                // same indexing
     std::vector<Role> roles;                     // same indexing
     std::unique_ptr<Primary> primary;
     std::vector<std::unique_ptr<Worker>> workers;
@@ -120,6 +151,8 @@ class Cluster {
   void BootWorker(AuthorityIndex a, WorkerId w);
   ByzantineBehavior ByzantineOf(AuthorityIndex a) const;
   Env MakeEnv(AuthorityIndex a, uint32_t role);
+  std::unique_ptr<Store> MakeStore(AuthorityIndex a, uint32_t role, FaultyStore** faulty);
+  void OnHalted(AuthorityIndex a, uint32_t role, const absl::Status& error);
 
   ClusterOptions options_;
   StoreFactory store_factory_;
@@ -128,6 +161,8 @@ class Cluster {
   std::unique_ptr<Network> network_;
   Committee committee_;
   std::vector<Node> nodes_;
+  std::vector<StoreHalt> halts_;
+  std::vector<std::string> sends_after_halt_;
 };
 
 }  // namespace narwhal::sim
