@@ -82,6 +82,12 @@ struct Env {
   Random* random = nullptr;
   Transport* transport = nullptr;
   Store* store = nullptr;
+  // The role has stopped (core/fail_stop.h): its store failed and it will
+  // not go on. Called at most once, from inside a call into the role, which
+  // must not be destroyed inside this call. The node exits with the error;
+  // the simulator takes the role down and records it. May be empty (tests):
+  // the role stops all the same.
+  std::function<void(const absl::Status&)> on_halt = nullptr;
 };
 
 }  // namespace narwhal

@@ -122,7 +122,12 @@ class NodeProcess {
   absl::Status StartRoles();
   // The store files this process's roles use, in --store.
   std::vector<std::string> StoreNames() const;
-  void Run() { loop_->Run(); }
+  // Until SIGINT/SIGTERM (OK) or a role halts on a store failure (its
+  // error: the process exits non-zero and says why).
+  absl::Status Run() {
+    loop_->Run();
+    return halted_;
+  }
 
  private:
   absl::StatusOr<std::unique_ptr<ZmqTransport>> MakeTransport(Endpoint self);
@@ -130,6 +135,14 @@ class NodeProcess {
   absl::StatusOr<std::unique_ptr<SqliteStore>> OpenStore(const std::string& name, int page_size,
                                                          const std::string& synchronous);
   absl::Status StartPrimary();
+  // Env::on_halt: a role's store failed (core/fail_stop.h). The whole
+  // process stops: its other roles share the machine and the operator must
+  // look at the disk before a restart.
+  void OnHalt(const absl::Status& status) {
+    if (halted_.ok()) halted_ = status;
+    loop_->Stop();
+  }
+  absl::Status halted_;
   absl::Status StartWorker(WorkerId id);
   void LogStats();
   // Metrics and health, once a second.
@@ -313,6 +326,7 @@ absl::Status NodeProcess::StartPrimary() {
     hooks.local_batch_read = [stores](WorkerId w, const Digest& d) { return stores->Get(w, d); };
   }
   Env env{loop_.get(), loop_.get(), role->random.get(), role->transport.get(), role->store.get()};
+  env.on_halt = [this](const absl::Status& s) { OnHalt(s); };
   role->primary = std::make_unique<Primary>(env, config_.committee, params, self_, keys_.signing,
                                             SignatureScheme::kEd25519, std::move(hooks));
   if (absl::Status s = role->primary->Start(); !s.ok()) return s;
@@ -338,6 +352,7 @@ absl::Status NodeProcess::StartWorker(WorkerId id) {
   if (!seed.ok()) return seed.status();
   role->random = std::make_unique<Random>(*seed);
   Env env{loop_.get(), loop_.get(), role->random.get(), role->transport.get(), role->store.get()};
+  env.on_halt = [this](const absl::Status& s) { OnHalt(s); };
   role->worker = std::make_unique<Worker>(env, config_.committee, config_.parameters, self_, id);
   role->observer = std::make_unique<WorkerObserver>(metrics_, self_, id, config_.parameters, options_.store_dir,
                                                     HealthThresholds{}, started_us_);
@@ -433,9 +448,9 @@ absl::Status RunNode(const RunOptions& options) {
   NodeProcess process(*std::move(config), *std::move(keys), self, *std::move(roles), options);
   if (absl::Status s = process.Start(); !s.ok()) return s;
   LOG(INFO) << "authority " << self << " running (" << options.role << "); SIGINT/SIGTERM stops";
-  process.Run();
+  absl::Status halted = process.Run();
   LOG(INFO) << "authority " << self << " stopping";
-  return absl::OkStatus();
+  return halted;
 }
 
 }  // namespace narwhal::node

@@ -128,16 +128,6 @@ FaultyStoreStats Cluster::storage_fault_stats() const {
   return sum;
 }
 
-void Cluster::OnHalted(AuthorityIndex a, uint32_t role, const absl::Status& error) {
-  Node& n = nodes_[a];
-  CHECK(!error.ok()) << "a halt must carry the error that caused it";
-  if (n.role_halted[role]) return;
-  n.role_halted[role] = true;
-  halts_.push_back({a, role, scheduler_.NowUs(), std::string(error.message())});
-  LOG(WARNING) << "authority " << a << (role == 0 ? " primary" : absl::StrCat(" worker ", role - 1))
-               << " halted on a store error: " << error;
-}
-
 bool Cluster::IsRoleHalted(AuthorityIndex a, uint32_t role) const {
   const Node& n = nodes_[a];
   return n.up && role < n.role_halted.size() && n.role_halted[role];
@@ -147,7 +137,7 @@ void Cluster::RestartHalted() {
   for (AuthorityIndex a = 0; a < nodes_.size(); ++a) {
     for (uint32_t role = 0; role < nodes_[a].role_halted.size(); ++role) {
       if (!IsRoleHalted(a, role)) continue;
-      // The operator stops the halted process and starts it again.
+      // Down already, unless it halted at this very instant.
       CrashRole(a, role);
       RestartRole(a, role);
     }
@@ -182,7 +172,7 @@ Env Cluster::MakeEnv(AuthorityIndex a, uint32_t role) {
       const Node& node = nodes_[a];
       if (role >= node.role_halted.size() || !node.role_halted[role]) return;
       TimeUs halted_at = 0;
-      for (const StoreHalt& h : halts_) {
+      for (const Halt& h : halts_) {
         if (h.authority == a && h.role == role) halted_at = h.at_us;
       }
       sends_after_halt_.push_back(absl::StrCat("authority ", a, role == 0 ? " primary" : absl::StrCat(" worker ", role - 1),
@@ -192,7 +182,9 @@ Env Cluster::MakeEnv(AuthorityIndex a, uint32_t role) {
     });
     transport = r.watched.get();
   }
-  return Env{&scheduler_, r.timers.get(), r.random.get(), transport, n.stores[role].get()};
+  Env env{&scheduler_, r.timers.get(), r.random.get(), transport, n.stores[role].get()};
+  env.on_halt = [this, a, role](const absl::Status& s) { OnHalt(a, role, s); };
+  return env;
 }
 
 void Cluster::Boot(AuthorityIndex a) {
@@ -256,8 +248,21 @@ void Cluster::BootPrimary(AuthorityIndex a) {
   Env env = MakeEnv(a, 0);
   n.primary = std::make_unique<Primary>(env, committee_, options_.params, a, n.key, options_.scheme,
                                         std::move(hooks), ByzantineOf(a), options_.consensus);
+  // A failed recovery has halted the primary (OnHalt takes it down).
   absl::Status s = n.primary->Start();
-  CHECK(s.ok()) << "authority " << a << " failed to start: " << s;
+  LOG_IF(WARNING, !s.ok()) << "authority " << a << " failed to start: " << s;
+}
+
+void Cluster::OnHalt(AuthorityIndex a, uint32_t role, const absl::Status& status) {
+  halts_.push_back({scheduler_.NowUs(), a, role, std::string(status.message())});
+  nodes_[a].role_halted[role] = true;
+  // As an operator's supervisor sees a process exit: the role goes down
+  // (its store is kept); the fault schedule may restart it. Not inside the
+  // reactor's own call: the crash destroys it.
+  const uint32_t incarnation = nodes_[a].incarnation;
+  scheduler_.Schedule(0, [this, a, role, incarnation] {
+    if (nodes_[a].incarnation == incarnation) CrashRole(a, role);
+  });
 }
 
 void Cluster::Start() {
@@ -304,7 +309,6 @@ void Cluster::CrashRole(AuthorityIndex a, uint32_t role) {
   r.transport.reset();
   network_->BumpEndpointEpoch(self);
   n.role_down[role] = true;
-  n.role_halted[role] = false;
 }
 
 void Cluster::RestartRole(AuthorityIndex a, uint32_t role) {
@@ -312,6 +316,7 @@ void Cluster::RestartRole(AuthorityIndex a, uint32_t role) {
   if (!n.up || role >= n.role_down.size() || !n.role_down[role]) return;
   ++n.role_incarnation;
   n.role_down[role] = false;
+  n.role_halted[role] = false;
   if (role == 0) {
     BootPrimary(a);
   } else {

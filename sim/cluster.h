@@ -48,14 +48,6 @@ struct ClusterOptions {
   StorageFaultOptions storage_faults;
 };
 
-// A role that stopped itself on a store error (the core's store-failure
-// policy): which, when, and the error it reported.
-struct StoreHalt {
-  AuthorityIndex authority = 0;
-  uint32_t role = 0;  // 0: the primary, 1 + w: worker w
-  TimeUs at_us = 0;
-  std::string error;
-};
 
 // Factory for stores, so the simulator can use SQLite without core/ or this
 // file depending on it.
@@ -99,10 +91,11 @@ class Cluster {
   // Storage faults (options().storage_faults): injected while armed, at the
   // stores of the authorities it covers.
   void ArmStorageFaults(bool armed);
-  // Every role halted by a store error, in the order they halted.
-  const std::vector<StoreHalt>& halts() const { return halts_; }
+  // Whether a role of a running authority halted on a store error and was
+  // not restarted since (it is down, or goes down at the next event).
   bool IsRoleHalted(AuthorityIndex a, uint32_t role) const;
-  // Restarts every halted role of a running authority on its store.
+  // Restarts every halted role of a running authority on its store, as an
+  // operator restarts a process that stopped (once the disk is fixed).
   void RestartHalted();
   // Frames a halted role tried to send after it halted ("authority 2
   // primary sent a frame to ... 1.2 s after halting"): the checker's
@@ -124,6 +117,14 @@ class Cluster {
   Store* worker_store(AuthorityIndex a, WorkerId w) { return nodes_[a].stores[w + 1].get(); }
   bool IsByzantine(AuthorityIndex a) const { return options_.byzantine.contains(a); }
   int restarts(AuthorityIndex a) const { return nodes_[a].incarnation; }
+  // Roles that stopped on a store failure (core/fail_stop.h), in order.
+  struct Halt {
+    TimeUs at_us = 0;
+    AuthorityIndex authority = 0;
+    uint32_t role = 0;  // 0 primary, 1 + w worker w
+    std::string error;
+  };
+  const std::vector<Halt>& halts() const { return halts_; }
 
  private:
   struct Role {
@@ -139,7 +140,7 @@ class Cluster {
     KeyPair key;
     std::vector<std::unique_ptr<Store>> stores;  // [0] primary, [1+w] workers
     std::vector<FaultyStore*> faulty;             // same indexing; null without storage faults
-    std::vector<bool> role_halted;                // same indexing
+    std::vector<bool> role_halted;                // same indexing: halted, not restarted since
     std::vector<Role> roles;                     // same indexing
     std::unique_ptr<Primary> primary;
     std::vector<std::unique_ptr<Worker>> workers;
@@ -152,7 +153,7 @@ class Cluster {
   ByzantineBehavior ByzantineOf(AuthorityIndex a) const;
   Env MakeEnv(AuthorityIndex a, uint32_t role);
   std::unique_ptr<Store> MakeStore(AuthorityIndex a, uint32_t role, FaultyStore** faulty);
-  void OnHalted(AuthorityIndex a, uint32_t role, const absl::Status& error);
+  void OnHalt(AuthorityIndex a, uint32_t role, const absl::Status& status);
 
   ClusterOptions options_;
   StoreFactory store_factory_;
@@ -161,7 +162,7 @@ class Cluster {
   std::unique_ptr<Network> network_;
   Committee committee_;
   std::vector<Node> nodes_;
-  std::vector<StoreHalt> halts_;
+  std::vector<Halt> halts_;
   std::vector<std::string> sends_after_halt_;
 };
 

@@ -623,16 +623,14 @@ SimulationResult RunSimulation(const SimulationOptions& unresolved) {
     if (cluster.IsUp(a)) {
       if (Primary* p = cluster.primary(a); p != nullptr) {
         result.node_states.push_back(p->DebugString());
-        for (uint32_t role = 0; role <= cluster.committee().workers_per_authority(); ++role) {
-          if (!cluster.IsRoleHalted(a, role)) continue;
-          for (const StoreHalt& h : cluster.halts()) {
-            if (h.authority == a && h.role == role) {
-              result.node_states.push_back(absl::StrCat("authority ", a, " role ", role, " HALTED at ",
-                                                        h.at_us / kMillisecondUs, " ms: ", h.error));
-            }
-          }
-        }
         result.retransmissions += p->messenger().stats().retransmissions;
+      }
+      // A role that halted on a store error and was not restarted: its last error.
+      for (const Cluster::Halt& h : cluster.halts()) {
+        if (cluster.IsRoleHalted(a, h.role) && h.authority == a) {
+          result.node_states.push_back(absl::StrCat("authority ", a, " role ", h.role, " HALTED at ",
+                                                    h.at_us / kMillisecondUs, " ms: ", h.error));
+        }
       }
       for (WorkerId w = 0; w < cluster.committee().workers_per_authority(); ++w) {
         Worker* worker = cluster.worker(a, w);

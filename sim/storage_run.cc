@@ -37,7 +37,7 @@ void ScheduleStorageFaults(Cluster* cluster, TimeUs from_us, TimeUs until_us) {
 
 void CheckStorageHalts(const Cluster& cluster, Checkers* checkers, TimeUs until_us, TimeUs end_us) {
   if (!cluster.options().storage_faults.enabled()) return;
-  for (const StoreHalt& h : cluster.halts()) {
+  for (const Cluster::Halt& h : cluster.halts()) {
     if (h.error.empty()) {
       checkers->AddViolation("storage", h.at_us, absl::StrCat(RoleName(h.authority, h.role), " halted without an error"));
       return;
@@ -62,7 +62,7 @@ std::string StorageFaultsJson(const Cluster& cluster) {
   if (!cluster.options().storage_faults.enabled()) return "";
   const FaultyStoreStats s = cluster.storage_fault_stats();
   std::vector<std::string> halts;
-  for (const StoreHalt& h : cluster.halts()) {
+  for (const Cluster::Halt& h : cluster.halts()) {
     std::string error = h.error;
     absl::StrReplaceAll({{"\"", "'"}, {"\\", "/"}}, &error);
     halts.push_back(absl::StrFormat("{\"authority\":%d,\"role\":%d,\"at_s\":%.6f,\"error\":\"%s\"}", h.authority,

@@ -117,6 +117,8 @@ Executor::Executor(const Env& env, const Committee& committee, const Parameters&
       options_(options) {
   CHECK(env_.store != nullptr);
   CHECK(messenger_ != nullptr);
+  own_fail_stop_ = std::make_unique<FailStop>(env_, absl::StrCat("executor of ", self));
+  fail_stop_ = own_fail_stop_.get();
   CHECK_GE(options_.window_sub_dags, 1u);
   CHECK_GE(options_.digests_per_request_max, 1u);
 }
@@ -353,19 +355,23 @@ void Executor::Deliver(const Digest& digest, const Batch& bytes) {
 }
 
 void Executor::ExecuteReady() {
+  if (fail_stop_->halted()) return;
   bool advanced = false;
   while (!pending_.empty() && pending_.begin()->second.missing.empty()) {
     Pending& p = pending_.begin()->second;
     CHECK_EQ(p.index, next_index_);
-    absl::Status s = Append(p);
     // The store-failure policy of the core: a write that did not happen
     // cannot be skipped (a hole in the output) nor retried blindly; stop.
-    CHECK(s.ok()) << "executor: cannot persist executed sub-DAG " << p.index << ": " << s;
+    if (absl::Status s = Append(p); !s.ok()) {
+      fail_stop_->Halt(absl::StrCat("appending executed sub-DAG ", p.index), s);
+      return;
+    }
     pending_.erase(pending_.begin());
     advanced = true;
   }
   if (!advanced) return;
   Prune();
+  if (fail_stop_->halted()) return;
   // The window moved: fetch what came into it.
   size_t k = 0;
   for (auto& [index, p] : pending_) {
@@ -413,10 +419,9 @@ void Executor::Prune() {
     ++stats_.rows_pruned;
   }
   if (drop_below == 0) return;
-  absl::Status s = env_.store->PruneExecutedBelow(drop_below);
-  // A prune that failed leaves rows a reader may still get: no harm, and
-  // the next prune covers them.
-  LOG_IF(ERROR, !s.ok()) << "executor: pruning rows below " << drop_below << ": " << s;
+  if (absl::Status s = env_.store->PruneExecutedBelow(drop_below); !s.ok()) {
+    fail_stop_->Halt(absl::StrCat("pruning executed rows below ", drop_below), s);
+  }
 }
 
 void Executor::ArmTick() {
@@ -495,9 +500,17 @@ const absl::flat_hash_map<std::string, std::string>* Executor::RowBatches(uint64
   row_cache_.clear();
   ++stats_.rows_read_for_peers;
   auto rows = env_.store->ExecutedFrom(index, 1);
-  if (!rows.ok() || rows->empty() || rows->front().index != index) return nullptr;
+  if (!rows.ok()) {
+    fail_stop_->Halt(absl::StrCat("reading executed row ", index, " for a peer"), rows.status());
+    return nullptr;
+  }
+  if (rows->empty() || rows->front().index != index) return nullptr;
   wire::ExecutedSubDag row;
-  if (!row.ParseFromString(*rows->front().row)) return nullptr;
+  if (!row.ParseFromString(*rows->front().row)) {
+    fail_stop_->Halt("reading an executed row for a peer",
+                     absl::DataLossError(absl::StrCat("executed row ", index, " unreadable")));
+    return nullptr;
+  }
   for (auto& c : *row.mutable_certificates()) {
     for (auto& b : *c.mutable_batches()) row_cache_[b.digest()] = std::move(*b.mutable_batch());
   }

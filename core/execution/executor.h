@@ -54,6 +54,7 @@
 #include "core/consensus/consensus.h"
 #include "core/dag.h"
 #include "core/env.h"
+#include "core/fail_stop.h"
 #include "core/net/messenger.h"
 #include "core/parameters.h"
 #include "core/store/store.h"
@@ -121,6 +122,10 @@ class Executor {
   absl::Status Recover();
   void SetLocalRead(LocalRead read) { local_read_ = std::move(read); }
   void SetOnExecuted(OnExecuted cb) { on_executed_ = std::move(cb); }
+  // The role's store-failure policy (core/fail_stop.h). Without one the
+  // executor has its own (unit tests): a failure halts it all the same.
+  void SetFailStop(FailStop* fail_stop) { fail_stop_ = fail_stop; }
+  bool halted() const { return fail_stop_->halted(); }
 
   // A committed sub-DAG, in index order with no gap (the primary's commits,
   // state-synced ones, and after a restart the stored ones not yet executed).
@@ -199,6 +204,8 @@ class Executor {
   const absl::flat_hash_map<std::string, std::string>* RowBatches(uint64_t index);
 
   Env env_;
+  std::unique_ptr<FailStop> own_fail_stop_;
+  FailStop* fail_stop_ = nullptr;
   const Committee& committee_;
   // RowBatches' one-row cache.
   std::optional<uint64_t> row_cache_index_;

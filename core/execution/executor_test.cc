@@ -72,6 +72,16 @@ std::string MakeBatch(int seed) {
   return b.Seal();
 }
 
+// A store whose AppendExecuted fails at one index, as a full disk would.
+class StoreFailingAt final : public MemoryStore {
+ public:
+  std::optional<uint64_t> fail_append_index;
+  absl::Status AppendExecuted(uint64_t index, std::shared_ptr<const std::string> row) override {
+    if (fail_append_index == index) return absl::ResourceExhaustedError("database or disk is full");
+    return MemoryStore::AppendExecuted(index, std::move(row));
+  }
+};
+
 class ExecutorTest : public ::testing::Test {
  protected:
   ExecutorTest() : committee_(FourEqual()), random_(1) {
@@ -122,7 +132,7 @@ class ExecutorTest : public ::testing::Test {
   ManualTime time_;
   Random random_;
   RecordingTransport transport_;
-  MemoryStore store_;
+  StoreFailingAt store_;
   Env env_;
   std::unique_ptr<Messenger> messenger_;
   std::map<Digest, std::string> worker_;
@@ -207,6 +217,27 @@ TEST_F(ExecutorTest, RetentionDropsTheOldestRowsAndKeepsTheLast) {
   e->OnCommitted(SubDag(5, 1, {}), 0);
   EXPECT_EQ(e->first_kept_index(), 5u);
   EXPECT_EQ(store_.ExecutedFrom(0, 10)->size(), 1u);
+}
+
+// The core's store-failure policy (core/fail_stop.h): an append that did
+// not happen stops the executor; it never skips the index nor goes on.
+TEST_F(ExecutorTest, AStoreFailureHaltsAndNothingAfterItIsExecuted) {
+  std::vector<absl::Status> halts;
+  env_.on_halt = [&](const absl::Status& s) { halts.push_back(s); };
+  auto e = Make();
+  store_.fail_append_index = 1;
+  e->OnCommitted(SubDag(0, 1, {}), 0);
+  EXPECT_FALSE(e->halted());
+  e->OnCommitted(SubDag(1, 2, {}), 0);
+  EXPECT_TRUE(e->halted());
+  ASSERT_EQ(halts.size(), 1u);
+  EXPECT_NE(halts[0].message().find("appending executed sub-DAG 1"), std::string::npos) << halts[0];
+  EXPECT_NE(halts[0].message().find("disk is full"), std::string::npos) << halts[0];
+  store_.fail_append_index.reset();  // even if the disk recovers: stopped is stopped
+  e->OnCommitted(SubDag(2, 3, {}), 0);
+  EXPECT_EQ(executed_, (std::vector<uint64_t>{0}));
+  EXPECT_EQ(store_.NextExecutedIndex().value(), 1u);
+  EXPECT_EQ(halts.size(), 1u);
 }
 
 TEST(EncodeExecutedRow, WritesWhatProtobufWrites) {

@@ -44,7 +44,8 @@ Primary::Primary(const Env& env, const Committee& committee, const Parameters& p
                  AuthorityIndex self, const KeyPair& key, SignatureScheme scheme,
                  PrimaryHooks hooks, ByzantineBehavior byzantine,
                  ConsensusOptions consensus_options)
-    : env_(env),
+    : fail_stop_(env, absl::StrCat("primary ", self)),
+      env_(fail_stop_.env()),
       committee_(committee),
       params_(params),
       self_(self),
@@ -52,8 +53,8 @@ Primary::Primary(const Env& env, const Committee& committee, const Parameters& p
       scheme_(scheme),
       hooks_(std::move(hooks)),
       byzantine_(byzantine),
-      messenger_(env, MessengerOptions{params.retry, params.max_pending_requests_per_peer}),
-      fetcher_(env, &committee, &params, self, &messenger_,
+      messenger_(env_, MessengerOptions{params.retry, params.max_pending_requests_per_peer}),
+      fetcher_(env_, &committee, &params, self, &messenger_,
                [this](const Endpoint& from, const std::string& bytes) {
                  OnCertificate(from, bytes);
                }) {
@@ -61,7 +62,8 @@ Primary::Primary(const Env& env, const Committee& committee, const Parameters& p
   CHECK(committee.Contains(self));
   consensus_options.gc_depth = params.gc_depth;
   consensus_ = MakeConsensus(params.protocol, committee, consensus_options);
-  executor_ = std::make_unique<Executor>(env, committee, params, self, &messenger_);
+  executor_ = std::make_unique<Executor>(env_, committee, params, self, &messenger_);
+  executor_->SetFailStop(&fail_stop_);
   if (hooks_.on_executed) executor_->SetOnExecuted(hooks_.on_executed);
   if (hooks_.local_batch_read) executor_->SetLocalRead(hooks_.local_batch_read);
   for (const Certificate& g : Certificate::GenesisSet(committee)) {
@@ -93,7 +95,10 @@ Primary::~Primary() {
 
 absl::Status Primary::Start() {
   absl::Status s = Recover();
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    fail_stop_.Halt("recovery", s);
+    return fail_stop_.status();
+  }
   header_timer_ = env_.timers->Schedule(params_.max_header_delay_us, [this] {
     header_delay_passed_ = true;
     TryPropose();
@@ -237,9 +242,9 @@ void Primary::OnRequest(const Endpoint& from, const wire::Request& request,
       }
       absl::Status stored = OnWorkerBatch(from, *d, w, ours, ours ? request.our_batch().created_at_us() : 0,
                                           ours ? request.our_batch().stored_round() : 0);
-      if (!stored.ok()) {
-        // No ACK: the worker retries, and its client is not told "accepted".
-        LOG(ERROR) << "store: recording batch " << d->Short() << ": " << stored;
+      if (StoreFailed(absl::StrCat("recording batch ", d->Short()), stored)) {
+        // No ACK: the worker retries (after our restart), and its client
+        // is not told "accepted".
         respond(false, "store error", {});
         return;
       }
@@ -265,6 +270,12 @@ void Primary::OnDagBytes(const Endpoint& from, wire::Request::BodyCase kind, std
   respond(true, "ACK", {});
   if (kind == wire::Request::kHeader) return OnHeader(from, bytes);
   OnCertificate(from, bytes);
+}
+
+bool Primary::StoreFailed(std::string_view operation, const absl::Status& s) {
+  if (s.ok()) return false;
+  fail_stop_.Halt(operation, s);
+  return true;
 }
 
 void Primary::Reject(std::string_view reason, const std::string& detail) {
@@ -407,10 +418,7 @@ void Primary::ProcessHeader(const Header& header) {
   const absl::Status parents = CheckParents(header, &w.missing_parents);
   for (const BatchRef& b : header.payload) {
     auto has = env_.store->HasPayload(b.digest, b.worker_id);
-    if (!has.ok()) {
-      LOG(ERROR) << "store: " << has.status();
-      return;
-    }
+    if (StoreFailed("reading payload availability", has.status())) return;
     if (!*has) w.missing_payload.insert(b);
   }
   if (!w.missing_parents.empty() || !w.missing_payload.empty()) {
@@ -449,10 +457,7 @@ void Primary::TryVote(const Header& header) {
   if (header.author == self_) return;
   if (byzantine_.withhold_votes) return;
   auto prior = env_.store->GetVote(header.author, header.round);
-  if (!prior.ok()) {
-    LOG(ERROR) << "store: " << prior.status();
-    return;
-  }
+  if (StoreFailed("reading a vote", prior.status())) return;
   if (prior->has_value()) {
     if (**prior != header.digest) {
       return Reject("equivocation", absl::StrCat("authority ", header.author, " sent a second header for round ",
@@ -460,11 +465,8 @@ void Primary::TryVote(const Header& header) {
     }
     // The same header again (a retry or a restart): the same vote again.
   } else {
-    absl::Status s = env_.store->PutVote(header.author, header.round, header.digest);
-    if (!s.ok()) {
-      LOG(ERROR) << "store: " << s;
-      return;
-    }
+    // Durable before it is sent: after a restart we vote the same way.
+    if (StoreFailed("storing a vote", env_.store->PutVote(header.author, header.round, header.digest))) return;
   }
   SendVote(header);
 }
@@ -611,7 +613,7 @@ void Primary::ProcessCertificate(CertificatePtr cert, AuthorityIndex source,
     return;
   }
   absl::Status s = AcceptCertificate(cert);
-  if (!s.ok()) Reject("bad_parents", std::string(s.message()));
+  if (!s.ok() && !fail_stop_.halted()) Reject("bad_parents", std::string(s.message()));
 }
 
 absl::Status Primary::AcceptCertificate(const CertificatePtr& cert) {
@@ -632,15 +634,13 @@ absl::Status Primary::AcceptCertificate(const CertificatePtr& cert) {
     if (dag_[c->round()].contains(c->author())) continue;  // conflicting: first one wins
     absl::Status s = c->encoded ? env_.store->PutSharedCertificate(c->digest, c->round(), c->author(), c->encoded)
                                 : env_.store->PutCertificate(c->digest, c->round(), c->author(), c->Serialize());
-    if (!s.ok()) {
-      LOG(ERROR) << "store: " << s;
-      return s;
-    }
+    if (StoreFailed("storing a certificate", s)) return fail_stop_.status();
     InsertIntoDag(c);
     fetcher_.Resolved(c->digest);
     ++stats_.certificates_accepted;
     if (hooks_.on_certificate_accepted) hooks_.on_certificate_accepted(c);
     OnCommitted(consensus_->ProcessCertificate(c));
+    if (fail_stop_.halted()) return fail_stop_.status();
     if (c->round() + 1 >= proposer_round_ && StakeOf(c->round()) >= committee_.QuorumThreshold()) {
       OnRoundQuorum(c->round());
     } else if (c->round() + 1 == proposer_round_) {
@@ -688,7 +688,8 @@ void Primary::OnCertificatesRequest(const wire::CertificatesRequest& msg,
       continue;
     }
     auto stored = env_.store->GetCertificate(*d);
-    if (stored.ok() && stored->has_value()) items.push_back(std::move(**stored));
+    if (StoreFailed("reading a certificate for a peer", stored.status())) return;
+    if (stored->has_value()) items.push_back(std::move(**stored));
   }
   respond(true, "", std::move(items));
 }
@@ -739,8 +740,7 @@ void Primary::PruneCommittedRows(uint64_t last_index) {
   const uint64_t below = std::min<uint64_t>(last_index + 1 - params_.state_sync_retention, executor_->next_index());
   // Every 64 commits: one range delete instead of one per commit.
   if (below == 0 || below % 64 != 0) return;
-  absl::Status s = env_.store->PruneCommittedBelow(below);
-  LOG_IF(ERROR, !s.ok()) << "store: pruning committed rows below " << below << ": " << s;
+  StoreFailed(absl::StrCat("pruning committed rows below ", below), env_.store->PruneCommittedBelow(below));
 }
 
 absl::Status Primary::RecoverExecutor() {
@@ -794,15 +794,21 @@ void Primary::OnCommitted(const std::vector<CommittedSubDag>& committed_in) {
   for (CommittedSubDag& sub : committed) {
     FillBatches(sub);
     const std::string state = consensus_->SerializeState();
-    absl::Status s = env_.store->AppendCommitted({sub.index, EncodeCommittedSubDag(sub)}, state);
-    CHECK(s.ok()) << "cannot persist committed output " << sub.index << ": " << s;
+    // Consensus has moved on in memory; if its output is not durable, the
+    // memory is what must go (a restart replays from the store).
+    if (StoreFailed(absl::StrCat("appending committed sub-DAG ", sub.index),
+                    env_.store->AppendCommitted({sub.index, EncodeCommittedSubDag(sub)}, state))) {
+      return;
+    }
     PruneCommittedRows(sub.index);
+    if (fail_stop_.halted()) return;
     for (const CertificatePtr& c : sub.certificates) {
       if (c->author() != self_) continue;
       last_own_committed_round_ = std::max(last_own_committed_round_, c->round());
       ForgetOwnPayload(c->header.payload);
       own_uncommitted_.erase(c->round());
     }
+    if (fail_stop_.halted()) return;
     consensus_next_index_ = sub.index + 1;
     ++stats_.sub_dags_committed;
     stats_.certificates_committed += sub.certificates.size();
@@ -810,6 +816,7 @@ void Primary::OnCommitted(const std::vector<CommittedSubDag>& committed_in) {
     // After the commit is durable and reported: the executor may append its
     // row at once (every batch read locally).
     executor_->OnCommitted(sub, prune_batches_sent_);
+    if (fail_stop_.halted()) return;
   }
   if (!committed.empty() && consensus_->gc_round() > gc_round_) GarbageCollect(consensus_->gc_round());
 }
@@ -874,8 +881,7 @@ void Primary::GarbageCollect(Round new_gc_round) {
     absl::erase_if(it->second, [&](const Digest& d) { return !still_waiting(d); });
     it = it->second.empty() ? waiters_by_payload_.erase(it) : std::next(it);
   }
-  absl::Status s = env_.store->PruneRoundsBelow(gc_round_ + 1);
-  LOG_IF(ERROR, !s.ok()) << "store prune: " << s;
+  if (StoreFailed("pruning rounds", env_.store->PruneRoundsBelow(gc_round_ + 1))) return;
   if (gc_round_ >= cleanup_sent_round_ + 1) {
     cleanup_sent_round_ = gc_round_;
     prune_batches_sent_ = std::max(prune_batches_sent_, PruneBatchesBelow());

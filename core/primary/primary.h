@@ -36,6 +36,7 @@
 #include "core/consensus/consensus.h"
 #include "core/dag.h"
 #include "core/env.h"
+#include "core/fail_stop.h"
 #include "core/execution/executor.h"
 #include "core/log_limiter.h"
 #include "core/net/messenger.h"
@@ -88,7 +89,11 @@ class Primary {
   ~Primary();
 
   // Must be called once after construction (starts timers, re-broadcasts).
+  // A recovery that fails halts the primary (core/fail_stop.h) and returns
+  // the error.
   absl::Status Start();
+  // The store failed and the primary stopped (core/fail_stop.h).
+  bool halted() const { return fail_stop_.halted(); }
 
   Round round() const { return proposer_round_; }
   Round last_committed_round() const { return consensus_->last_committed_round(); }
@@ -134,6 +139,9 @@ class Primary {
     return reinterpret_cast<const char*>(&committee_) + static_cast<int>(scheme_);
   }
   void Reject(std::string_view reason, const std::string& detail);
+  // The store-failure policy (core/fail_stop.h): false if `s` is OK;
+  // otherwise the primary halts and it returns true. Callers return at once.
+  bool StoreFailed(std::string_view operation, const absl::Status& s);
 
   // ---- header path ----
   void ProcessHeader(const Header& header);
@@ -180,6 +188,8 @@ class Primary {
   // ---- Byzantine hooks (simulator only) ----
   void ByzantineExtras(const Header& header);
 
+  // Before env_: every part is built on the guarded environment.
+  FailStop fail_stop_;
   Env env_;
   const Committee& committee_;
   const Parameters& params_;

@@ -113,9 +113,8 @@ void Primary::Propose() {
   if (byzantine_.invalid_signatures) h.signature[0] ^= 0xff;
   // Durable before anyone sees it: after a restart we re-send this header,
   // never a different one for the same round.
-  absl::Status s = env_.store->PutOwnHeader(r, h.ToWire().SerializeAsString());
-  if (!s.ok()) {
-    LOG(ERROR) << "store: cannot persist own header, not proposing: " << s;
+  if (StoreFailed(absl::StrCat("storing own header of round ", r),
+                  env_.store->PutOwnHeader(r, h.ToWire().SerializeAsString()))) {
     return;
   }
   proposed_round_ = r;
@@ -255,8 +254,7 @@ void Primary::WarnIfStuck() {
 void Primary::ForgetOwnPayload(const std::vector<BatchRef>& committed) {
   for (const BatchRef& b : committed) {
     own_pending_tags_.erase(b);
-    absl::Status s = env_.store->RemoveOwnPayload(b.digest, b.worker_id);
-    LOG_IF(ERROR, !s.ok()) << "store: " << s;
+    if (StoreFailed("removing committed own payload", env_.store->RemoveOwnPayload(b.digest, b.worker_id))) return;
   }
 }
 

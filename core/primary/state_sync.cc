@@ -15,7 +15,7 @@ namespace narwhal {
 void Primary::OnCommittedRequest(const wire::CommittedRequest& msg, Messenger::Responder respond) {
   constexpr uint32_t kMaxRows = 100;
   auto rows = env_.store->CommittedFrom(msg.from_index(), std::min(kMaxRows, std::max(1u, msg.max_count())));
-  if (!rows.ok()) {
+  if (StoreFailed("reading committed rows for a peer", rows.status())) {
     respond(false, "store error", {});
     return;
   }
@@ -72,6 +72,7 @@ void Primary::FinishCatchUpRound() {
     }
     if (agreed == nullptr) break;
     absl::Status s = ApplySyncedRow(*agreed);
+    if (fail_stop_.halted()) return;
     if (!s.ok()) {
       LOG(WARNING) << "state sync: sub-DAG " << index << " not applied: " << s;
       break;
@@ -116,10 +117,13 @@ absl::Status Primary::ApplySyncedRow(const std::string& bytes) {
     sub.batches.push_back({*d, b.worker_id()});
   }
   if (absl::Status s = consensus_->ApplySynced(sub); !s.ok()) return s;
-  absl::Status s = env_.store->AppendCommitted({sub.index, bytes}, consensus_->SerializeState());
-  CHECK(s.ok()) << "cannot persist synced committed output " << sub.index << ": " << s;
+  if (StoreFailed(absl::StrCat("appending synced sub-DAG ", sub.index),
+                  env_.store->AppendCommitted({sub.index, bytes}, consensus_->SerializeState()))) {
+    return fail_stop_.status();
+  }
   ++consensus_next_index_;
   PruneCommittedRows(sub.index);
+  if (fail_stop_.halted()) return fail_stop_.status();
   const Round round = sub.leader->round();
   for (const BatchRef& b : sub.batches) {
     if (executed_batches_.emplace(b.digest, round).second) executed_by_round_[round].push_back(b.digest);
@@ -130,9 +134,13 @@ absl::Status Primary::ApplySyncedRow(const std::string& bytes) {
     if (c->author() == self_) {
       ForgetOwnPayload(c->header.payload);
       own_uncommitted_.erase(c->round());
+      if (fail_stop_.halted()) return fail_stop_.status();
     }
     if (c->round() <= gc || HasCertificate(c->digest) || dag_[c->round()].contains(c->author())) continue;
-    (void)env_.store->PutCertificate(c->digest, c->round(), c->author(), c->Serialize());
+    if (StoreFailed("storing a synced certificate",
+                    env_.store->PutCertificate(c->digest, c->round(), c->author(), c->Serialize()))) {
+      return fail_stop_.status();
+    }
     InsertIntoDag(c);
     fetcher_.Resolved(c->digest);
   }

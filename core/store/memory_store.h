@@ -13,7 +13,7 @@
 
 namespace narwhal {
 
-class MemoryStore final : public Store {
+class MemoryStore : public Store {
  public:
   absl::Status PutBatch(const Digest& digest, std::string_view batch, Round round) override;
   absl::StatusOr<std::optional<std::string>> GetBatch(const Digest& digest) override;

@@ -7,18 +7,19 @@ namespace narwhal {
 
 Worker::Worker(const Env& env, const Committee& committee, const Parameters& params,
                AuthorityIndex self, WorkerId id, ByzantineBehavior byzantine)
-    : env_(env),
+    : fail_stop_(env, absl::StrCat("worker ", self, ".", id)),
+      env_(fail_stop_.env()),
       committee_(committee),
       params_(params),
       self_(self),
       id_(id),
       byzantine_(byzantine),
-      messenger_(env, MessengerOptions{params.retry, params.max_pending_requests_per_peer}),
+      messenger_(env_, MessengerOptions{params.retry, params.max_pending_requests_per_peer}),
       quorum_waiter_(&committee, self, [this](PendingBatch b) { OnQuorum(std::move(b)); }),
-      synchronizer_(env, &committee, &params, self, id, &messenger_,
+      synchronizer_(env_, &committee, &params, self, id, &messenger_,
                     [this](const Digest& d, std::string batch) {
                       auto stored = StoreForeignBatch(d, batch);
-                      if (!stored.ok()) LOG(ERROR) << "storing a fetched batch: " << stored.status();
+                      StoreFailed("storing a fetched batch", stored.status());
                     }) {
   CHECK(env.store != nullptr);
   messenger_.SetRequestHandler(
@@ -37,7 +38,14 @@ size_t Worker::MaxTransactionsPerBatch() const {
   return params_.batch_size_bytes + params_.max_transaction_size_bytes + 1;
 }
 
+bool Worker::StoreFailed(std::string_view operation, const absl::Status& s) {
+  if (s.ok()) return false;
+  fail_stop_.Halt(operation, s);
+  return true;
+}
+
 absl::StatusOr<uint64_t> Worker::SubmitTransaction(std::string_view tx) {
+  if (fail_stop_.halted()) return absl::UnavailableError(fail_stop_.status().message());
   if (tx.empty()) {
     ++stats_.transactions_refused;
     return absl::InvalidArgumentError("transaction is empty");
@@ -124,9 +132,9 @@ void Worker::SealBatch(bool by_size) {
 void Worker::OnQuorum(PendingBatch batch) {
   // Processor: store, report to our primary, then promise the client.
   ++stats_.batches_quorum;
-  absl::Status s = PutBatch(batch.digest, batch.batch);
-  if (!s.ok()) {
-    LOG(ERROR) << "storing own batch " << batch.digest.Short() << " failed: " << s;
+  // A quorum holds it but we could not store it: the client is never told
+  // "accepted" (that waits for our primary's ACK of the report below).
+  if (StoreFailed(absl::StrCat("storing own batch ", batch.digest.Short()), PutBatch(batch.digest, batch.batch))) {
     return;
   }
   wire::Request req;
@@ -215,9 +223,8 @@ void Worker::OnWorkerBatch(const Endpoint& from, const wire::WorkerBatch& msg,
   }
   const Digest digest = BatchDigest(msg.batch());
   auto stored = StoreForeignBatch(digest, msg.batch());
-  if (!stored.ok()) {
-    LOG(ERROR) << "storing batch " << digest.Short() << " failed: " << stored.status();
-    respond(false, "store error", {});
+  if (StoreFailed(absl::StrCat("storing batch ", digest.Short()), stored.status())) {
+    respond(false, "store error", {});  // never ACK what is not durable
     return;
   }
   ++(*stored ? stats_.batches_received : stats_.batches_received_duplicate);
@@ -244,7 +251,7 @@ void Worker::OnBatchRequest(const Endpoint& from, const wire::BatchRequest& msg,
       return;
     }
     auto batch = env_.store->GetBatch(*d);
-    if (!batch.ok()) {
+    if (StoreFailed("reading a batch for a peer", batch.status())) {
       respond(false, "store error", {});
       return;
     }
@@ -263,15 +270,15 @@ void Worker::OnSynchronize(const wire::SynchronizeBatches& msg, Messenger::Respo
     auto d = Digest::FromBytes(raw);
     if (!d.ok()) continue;
     auto have = env_.store->GetBatch(*d);
-    if (have.ok() && have->has_value() && msg.author() == self_) {
+    if (StoreFailed("reading a batch to synchronize", have.status())) return;
+    if (have->has_value() && msg.author() == self_) {
       // Our own batch, proposed again long after it was stored: re-tag it
       // with the current round so that garbage collection keeps it until
       // the new header is settled.
-      absl::Status s = env_.store->PutBatch(*d, **have, cleanup_round_);
-      LOG_IF(ERROR, !s.ok()) << "re-tagging batch " << d->Short() << ": " << s;
+      if (StoreFailed("re-tagging a batch", env_.store->PutBatch(*d, **have, cleanup_round_))) return;
       continue;
     }
-    if (have.ok() && have->has_value()) {
+    if (have->has_value()) {
       // Our primary may have missed the report (e.g. it restarted): repeat it.
       wire::Request req;
       req.mutable_others_batch()->set_digest(d->ToBytes());
@@ -286,9 +293,9 @@ void Worker::OnSynchronize(const wire::SynchronizeBatches& msg, Messenger::Respo
 
 void Worker::Retag(const Digest& digest, Round round) {
   auto have = env_.store->GetBatch(digest);
-  if (!have.ok() || !have->has_value()) return;  // pruned already, or never stored
-  absl::Status s = env_.store->PutBatch(digest, **have, round);
-  LOG_IF(ERROR, !s.ok()) << "re-tagging batch " << digest.Short() << ": " << s;
+  if (StoreFailed("reading a batch to re-tag", have.status())) return;
+  if (!have->has_value()) return;  // pruned already, or never stored
+  StoreFailed("re-tagging a batch", env_.store->PutBatch(digest, **have, round));
 }
 
 absl::Status Worker::PutBatch(const Digest& digest, std::string_view batch) {
@@ -307,6 +314,7 @@ void Worker::OnCleanup(const wire::Cleanup& msg, Messenger::Responder respond) {
     cleanup_known_ = true;
     for (const Digest& d : untagged_) Retag(d, msg.round());
     untagged_.clear();
+    if (fail_stop_.halted()) return;
   }
   if (msg.round() > cleanup_round_) {
     cleanup_round_ = msg.round();
@@ -318,13 +326,13 @@ void Worker::OnCleanup(const wire::Cleanup& msg, Messenger::Responder respond) {
     // its first bound before the worker's retried reports arrived, and
     // accepted batches were deleted).
     for (const Digest& d : unreported_) Retag(d, cleanup_round_);
+    if (fail_stop_.halted()) return;
     synchronizer_.Cleanup(cleanup_round_);
     // The primary says how far: 2 * gc_depth behind the cleanup round, and
     // never past a batch its executor has not copied yet
     // (Primary::PruneBatchesBelow).
     const Round prune_below = std::min<Round>(msg.prune_batches_below(), cleanup_round_);
-    absl::Status s = env_.store->PruneBatchesBelow(prune_below);
-    LOG_IF(ERROR, !s.ok()) << "pruning batches: " << s;
+    if (StoreFailed("pruning batches", env_.store->PruneBatchesBelow(prune_below))) return;
   }
   respond(true, "ACK", {});
 }

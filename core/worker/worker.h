@@ -23,6 +23,7 @@
 #include "core/byzantine.h"
 #include "core/committee.h"
 #include "core/env.h"
+#include "core/fail_stop.h"
 #include "core/log_limiter.h"
 #include "core/net/messenger.h"
 #include "core/parameters.h"
@@ -100,8 +101,13 @@ class Worker {
   // Stores a batch received from elsewhere; false if it was already known.
   absl::StatusOr<bool> StoreForeignBatch(const Digest& digest, std::string_view batch);
   void ReportToPrimary(wire::Request request);
+  // The store-failure policy (core/fail_stop.h): false if `s` is OK;
+  // otherwise the worker halts and it returns true.
+  bool StoreFailed(std::string_view operation, const absl::Status& s);
   size_t MaxTransactionsPerBatch() const;
 
+  // Before env_: the role's parts are built on its guarded environment.
+  FailStop fail_stop_;
   Env env_;
   const Committee& committee_;
   const Parameters& params_;
