@@ -6,6 +6,33 @@
 #include "glog/logging.h"
 
 namespace narwhal::sim {
+namespace {
+
+// The role's transport, watched: a frame sent while the role is halted is
+// recorded (a halted role must stay silent) and still handed on, so that
+// the checker sees what the role did rather than what we hid.
+class HaltWatchTransport final : public Transport {
+ public:
+  HaltWatchTransport(Transport* inner, std::function<void(const Endpoint& to)> on_send)
+      : inner_(inner), on_send_(std::move(on_send)) {}
+  Endpoint self() const override { return inner_->self(); }
+  absl::Status Send(const Endpoint& to, std::string frame) override {
+    on_send_(to);
+    return inner_->Send(to, std::move(frame));
+  }
+  absl::Status SendParts(const Endpoint& to, std::string prefix, std::shared_ptr<const std::string> body) override {
+    on_send_(to);
+    return inner_->SendParts(to, std::move(prefix), std::move(body));
+  }
+  void SetReceiver(Receiver receiver) override { inner_->SetReceiver(std::move(receiver)); }
+  void SetPartsReceiver(PartsReceiver receiver) override { inner_->SetPartsReceiver(std::move(receiver)); }
+
+ private:
+  Transport* inner_;
+  std::function<void(const Endpoint& to)> on_send_;
+};
+
+}  // namespace
 
 Cluster::Cluster(ClusterOptions options, StoreFactory store_factory, Observers observers)
     : options_(std::move(options)),
@@ -38,10 +65,83 @@ Cluster::Cluster(ClusterOptions options, StoreFactory store_factory, Observers o
     seed[8] = static_cast<uint8_t>(a);
     nodes_[a].key = KeyPair::FromSeed(options_.scheme, seed);
     keys.push_back(nodes_[a].key.public_key);
-    for (uint32_t r = 0; r <= options_.workers; ++r) nodes_[a].stores.push_back(store_factory_());
+    for (uint32_t r = 0; r <= options_.workers; ++r) {
+      FaultyStore* faulty = nullptr;
+      nodes_[a].stores.push_back(MakeStore(a, r, &faulty));
+      nodes_[a].faulty.push_back(faulty);
+    }
+    nodes_[a].role_halted.assign(options_.workers + 1, false);
     nodes_[a].roles.resize(options_.workers + 1);
   }
   committee_ = Committee::ForTest(keys, stakes, options_.workers);
+}
+
+std::unique_ptr<Store> Cluster::MakeStore(AuthorityIndex a, uint32_t role, FaultyStore** faulty) {
+  const StorageFaultOptions& sf = options_.storage_faults;
+  if (!sf.enabled()) return store_factory_();
+  FaultyStoreOptions o;
+  if (sf.Covers(a)) {
+    o.write_failure_probability = sf.write_failure_probability;
+    o.read_failure_probability = sf.read_failure_probability;
+    o.corrupt_read_probability = sf.corrupt_read_probability;
+    o.torn_read_probability = sf.torn_read_probability;
+  }
+  const bool normal = role == 0 ? sf.test_only_primary_synchronous_normal : sf.synchronous == SynchronousMode::kNormal;
+  o.synchronous = normal ? SynchronousMode::kNormal : SynchronousMode::kFull;
+  o.sync_interval_us = sf.sync_interval_us;
+  const uint64_t seed = Random::DeriveSeed(Random::DeriveSeed(options_.seed, "storage"), (uint64_t{a} << 16) | role);
+  std::unique_ptr<FaultyStore> store;
+  if (options_.store == StoreKind::kMemory) {
+    store = FaultyStore::OverMemory(&scheduler_, seed, o);
+  } else {
+    CHECK(!normal) << "synchronous NORMAL is modelled over the memory store only";
+    store = std::make_unique<FaultyStore>(store_factory_(), &scheduler_, seed, o);
+  }
+  *faulty = store.get();
+  return store;
+}
+
+void Cluster::ArmStorageFaults(bool armed) {
+  for (AuthorityIndex a = 0; a < nodes_.size(); ++a) {
+    if (!options_.storage_faults.Covers(a)) continue;
+    for (FaultyStore* f : nodes_[a].faulty) {
+      if (f != nullptr) f->set_armed(armed);
+    }
+  }
+}
+
+FaultyStoreStats Cluster::storage_fault_stats() const {
+  FaultyStoreStats sum;
+  for (const Node& n : nodes_) {
+    for (const FaultyStore* f : n.faulty) {
+      if (f == nullptr) continue;
+      const FaultyStoreStats& s = f->stats();
+      sum.writes_failed += s.writes_failed;
+      sum.reads_failed += s.reads_failed;
+      sum.reads_corrupted += s.reads_corrupted;
+      sum.reads_torn += s.reads_torn;
+      sum.sync_points += s.sync_points;
+      sum.power_losses += s.power_losses;
+      sum.writes_lost += s.writes_lost;
+    }
+  }
+  return sum;
+}
+
+bool Cluster::IsRoleHalted(AuthorityIndex a, uint32_t role) const {
+  const Node& n = nodes_[a];
+  return n.up && role < n.role_halted.size() && n.role_halted[role];
+}
+
+void Cluster::RestartHalted() {
+  for (AuthorityIndex a = 0; a < nodes_.size(); ++a) {
+    for (uint32_t role = 0; role < nodes_[a].role_halted.size(); ++role) {
+      if (!IsRoleHalted(a, role)) continue;
+      // Down already, unless it halted at this very instant.
+      CrashRole(a, role);
+      RestartRole(a, role);
+    }
+  }
 }
 
 Cluster::~Cluster() {
@@ -66,7 +166,23 @@ Env Cluster::MakeEnv(AuthorityIndex a, uint32_t role) {
                          uint64_t(n.incarnation) + (uint64_t(n.role_incarnation) << 32)));
   const Endpoint self = role == 0 ? Endpoint::Primary(a) : Endpoint::Worker(a, role - 1);
   r.transport = std::make_unique<SimTransport>(network_.get(), self, options_.nodes, options_.workers);
-  Env env{&scheduler_, r.timers.get(), r.random.get(), r.transport.get(), n.stores[role].get()};
+  Transport* transport = r.transport.get();
+  if (options_.storage_faults.enabled()) {
+    r.watched = std::make_unique<HaltWatchTransport>(transport, [this, a, role](const Endpoint& to) {
+      const Node& node = nodes_[a];
+      if (role >= node.role_halted.size() || !node.role_halted[role]) return;
+      TimeUs halted_at = 0;
+      for (const Halt& h : halts_) {
+        if (h.authority == a && h.role == role) halted_at = h.at_us;
+      }
+      sends_after_halt_.push_back(absl::StrCat("authority ", a, role == 0 ? " primary" : absl::StrCat(" worker ", role - 1),
+                                               " sent a frame to ", to.ToString(), " ",
+                                               (scheduler_.NowUs() - halted_at) / kMillisecondUs,
+                                               " ms after halting"));
+    });
+    transport = r.watched.get();
+  }
+  Env env{&scheduler_, r.timers.get(), r.random.get(), transport, n.stores[role].get()};
   env.on_halt = [this, a, role](const absl::Status& s) { OnHalt(a, role, s); };
   return env;
 }
@@ -75,6 +191,7 @@ void Cluster::Boot(AuthorityIndex a) {
   Node& n = nodes_[a];
   n.workers.resize(options_.workers);
   n.role_down.assign(options_.workers + 1, false);
+  n.role_halted.assign(options_.workers + 1, false);
   for (WorkerId w = 0; w < options_.workers; ++w) BootWorker(a, w);
   BootPrimary(a);
   n.up = true;
@@ -138,6 +255,7 @@ void Cluster::BootPrimary(AuthorityIndex a) {
 
 void Cluster::OnHalt(AuthorityIndex a, uint32_t role, const absl::Status& status) {
   halts_.push_back({scheduler_.NowUs(), a, role, std::string(status.message())});
+  nodes_[a].role_halted[role] = true;
   // As an operator's supervisor sees a process exit: the role goes down
   // (its store is kept); the fault schedule may restart it. Not inside the
   // reactor's own call: the crash destroys it.
@@ -163,9 +281,15 @@ void Cluster::Crash(AuthorityIndex a) {
   n.workers.clear();
   for (Role& r : n.roles) {
     r.timers->Crash();
+    r.watched.reset();
     r.transport.reset();
   }
   n.up = false;
+  if (options_.storage_faults.crash_is_power_loss) {
+    for (FaultyStore* f : n.faulty) {
+      if (f != nullptr) f->PowerLoss();
+    }
+  }
 }
 
 void Cluster::CrashRole(AuthorityIndex a, uint32_t role) {
@@ -181,6 +305,7 @@ void Cluster::CrashRole(AuthorityIndex a, uint32_t role) {
   Role& r = n.roles[role];
   r.timers->Crash();
   const Endpoint self = r.transport->self();
+  r.watched.reset();
   r.transport.reset();
   network_->BumpEndpointEpoch(self);
   n.role_down[role] = true;
@@ -191,6 +316,7 @@ void Cluster::RestartRole(AuthorityIndex a, uint32_t role) {
   if (!n.up || role >= n.role_down.size() || !n.role_down[role]) return;
   ++n.role_incarnation;
   n.role_down[role] = false;
+  n.role_halted[role] = false;
   if (role == 0) {
     BootPrimary(a);
   } else {

@@ -19,6 +19,8 @@
 #include "core/primary/primary.h"
 #include "core/store/store.h"
 #include "core/worker/worker.h"
+#include "sim/faulty_store.h"
+#include "sim/storage_faults.h"
 #include "transport_sim/network.h"
 #include "transport_sim/scheduler.h"
 #include "transport_sim/sim_transport.h"
@@ -42,7 +44,10 @@ struct ClusterOptions {
   // simulated nodes (core/wire_cache.h, SetThreadVerifyCache). It changes no
   // outcome, only the speed; off only to show that.
   bool share_parsed_messages = true;
+  // Off by default; when enabled every store is a FaultyStore.
+  StorageFaultOptions storage_faults;
 };
+
 
 // Factory for stores, so the simulator can use SQLite without core/ or this
 // file depending on it.
@@ -83,6 +88,22 @@ class Cluster {
   void RestartRole(AuthorityIndex a, uint32_t role);
   bool IsRoleUp(AuthorityIndex a, uint32_t role) const;
 
+  // Storage faults (options().storage_faults): injected while armed, at the
+  // stores of the authorities it covers.
+  void ArmStorageFaults(bool armed);
+  // Whether a role of a running authority halted on a store error and was
+  // not restarted since (it is down, or goes down at the next event).
+  bool IsRoleHalted(AuthorityIndex a, uint32_t role) const;
+  // Restarts every halted role of a running authority on its store, as an
+  // operator restarts a process that stopped (once the disk is fixed).
+  void RestartHalted();
+  // Frames a halted role tried to send after it halted ("authority 2
+  // primary sent a frame to ... 1.2 s after halting"): the checker's
+  // evidence that a halt really stops the role.
+  const std::vector<std::string>& sends_after_halt() const { return sends_after_halt_; }
+  // Summed over every FaultyStore (zero when storage faults are off).
+  FaultyStoreStats storage_fault_stats() const;
+
   Scheduler& scheduler() { return scheduler_; }
   Network& network() { return *network_; }
   const Committee& committee() const { return committee_; }
@@ -110,6 +131,7 @@ class Cluster {
     std::unique_ptr<NodeTimers> timers;
     std::unique_ptr<Random> random;
     std::unique_ptr<SimTransport> transport;
+    std::unique_ptr<Transport> watched;  // storage faults: transport seen through a halt watch
   };
   struct Node {
     bool up = false;
@@ -117,6 +139,8 @@ class Cluster {
     int incarnation = 0;
     KeyPair key;
     std::vector<std::unique_ptr<Store>> stores;  // [0] primary, [1+w] workers
+    std::vector<FaultyStore*> faulty;             // same indexing; null without storage faults
+    std::vector<bool> role_halted;                // same indexing: halted, not restarted since
     std::vector<Role> roles;                     // same indexing
     std::unique_ptr<Primary> primary;
     std::vector<std::unique_ptr<Worker>> workers;
@@ -128,6 +152,7 @@ class Cluster {
   void BootWorker(AuthorityIndex a, WorkerId w);
   ByzantineBehavior ByzantineOf(AuthorityIndex a) const;
   Env MakeEnv(AuthorityIndex a, uint32_t role);
+  std::unique_ptr<Store> MakeStore(AuthorityIndex a, uint32_t role, FaultyStore** faulty);
   void OnHalt(AuthorityIndex a, uint32_t role, const absl::Status& status);
 
   ClusterOptions options_;
@@ -138,6 +163,7 @@ class Cluster {
   Committee committee_;
   std::vector<Node> nodes_;
   std::vector<Halt> halts_;
+  std::vector<std::string> sends_after_halt_;
 };
 
 }  // namespace narwhal::sim

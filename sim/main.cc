@@ -30,6 +30,7 @@
 #include "sim/process_pool.h"
 #include "sim/scenario.h"
 #include "sim/simulation.h"
+#include "sim/storage_options.h"
 #include "sim/sweep.h"
 
 ABSL_FLAG(uint64_t, seed, 1, "Master seed: the same seed replays the same run exactly.");
@@ -74,6 +75,25 @@ ABSL_FLAG(bool, swarm, false,
           "Draw network rates, a fault schedule and maybe Byzantine authorities from the seed (within the model).");
 ABSL_FLAG(bool, print_scenario, false,
           "Print the run as a scenario file (swarm and crash_restarts draws written out) and exit.");
+// Storage faults (docs/simulator.md, "Storage faults"): the fields of a
+// scenario's "storage_faults" section.
+ABSL_FLAG(double, write_failure_probability, 0, "Storage faults: probability that a store write fails.");
+ABSL_FLAG(double, read_failure_probability, 0, "Storage faults: probability that a store read fails.");
+ABSL_FLAG(double, corrupt_read_probability, 0, "Storage faults: probability that a read value has a byte flipped.");
+ABSL_FLAG(double, torn_read_probability, 0, "Storage faults: probability that a read value is cut short.");
+ABSL_FLAG(std::string, storage_fault_nodes, "", "Storage faults: authorities whose stores misbehave, e.g. 0,2 (default all).");
+ABSL_FLAG(double, storage_faults_from_s, 0, "Storage faults are in force from this time ...");
+ABSL_FLAG(double, storage_faults_until_s, 0, "... until this time (0: the heal); halted roles restart then.");
+ABSL_FLAG(std::string, sqlite_synchronous, "FULL",
+          "The workers' stores' synchronous mode, FULL or NORMAL (parameters.sqlite_synchronous; the primary's "
+          "store is always FULL).");
+ABSL_FLAG(double, sync_interval_ms, 1000, "NORMAL: mean virtual time between sync points of a store.");
+ABSL_FLAG(bool, crash_is_power_loss, false,
+          "A crash of a whole authority is a power loss: NORMAL stores lose the writes after their last sync point.");
+ABSL_FLAG(bool, test_only_primary_synchronous_normal, false,
+          "The primary's store NORMAL too (what the node allowed before): shows a lost vote or own header.");
+ABSL_FLAG(bool, swarm_storage_faults, false,
+          "With --swarm: also draw storage faults (rates, stores, synchronous mode, power losses) from the seed.");
 ABSL_FLAG(std::string, seeds, "", "A..B: sweep seeds A to B in parallel child processes and summarize.");
 ABSL_FLAG(int, jobs, 0, "Child processes for sweeps, minimization and determinism checks (0: one per core).");
 ABSL_FLAG(bool, minimize, false,
@@ -94,7 +114,8 @@ const std::set<std::string> kModeFlags = {"seed", "seeds", "jobs", "minimize", "
                                           "run_summary", "export_dag", "print_scenario", "verbosity"};
 const std::set<std::string> kBoolFlags = {"sqlite",  "insecure_signatures", "test_only_break_commit_rule",
                                           "swarm",   "print_scenario",      "minimize",
-                                          "check_determinism"};
+                                          "check_determinism", "crash_is_power_loss",
+                                          "test_only_primary_synchronous_normal", "swarm_storage_faults"};
 
 // "--name=value", "-name", "--noname" -> "name" (empty if not a flag).
 std::string FlagName(absl::string_view arg) {
@@ -151,6 +172,47 @@ std::string ReplayCommand(const CommandLine& c, uint64_t seed) {
   parts.push_back(absl::StrCat("--seed=", seed));
   parts.push_back("--verbosity=1");
   return absl::StrJoin(parts, " ");
+}
+
+// The storage-fault flags, as ApplyFlags does the others.
+absl::Status ApplyStorageFlags(const std::function<bool(const char*)>& want, SimulationOptions* o) {
+  StorageFaultOptions& sf = o->cluster.storage_faults;
+  auto probability = [&](const char* name, const absl::Flag<double>& flag, double* field) -> absl::Status {
+    if (!want(name)) return absl::OkStatus();
+    const double p = absl::GetFlag(flag);
+    if (!(p >= 0 && p <= 1)) return absl::InvalidArgumentError(absl::StrCat("--", name, " must be in [0, 1]"));
+    *field = p;
+    return absl::OkStatus();
+  };
+  if (auto s = probability("write_failure_probability", FLAGS_write_failure_probability, &sf.write_failure_probability); !s.ok()) return s;
+  if (auto s = probability("read_failure_probability", FLAGS_read_failure_probability, &sf.read_failure_probability); !s.ok()) return s;
+  if (auto s = probability("corrupt_read_probability", FLAGS_corrupt_read_probability, &sf.corrupt_read_probability); !s.ok()) return s;
+  if (auto s = probability("torn_read_probability", FLAGS_torn_read_probability, &sf.torn_read_probability); !s.ok()) return s;
+  if (want("storage_fault_nodes")) {
+    sf.nodes.clear();
+    for (absl::string_view item : absl::StrSplit(absl::GetFlag(FLAGS_storage_fault_nodes), ',', absl::SkipEmpty())) {
+      uint32_t a;
+      if (!absl::SimpleAtoi(item, &a)) return absl::InvalidArgumentError(absl::StrCat("--storage_fault_nodes: bad authority '", item, "'"));
+      sf.nodes.push_back(a);
+    }
+  }
+  if (want("storage_faults_from_s")) sf.from_us = static_cast<TimeUs>(absl::GetFlag(FLAGS_storage_faults_from_s) * kSecondUs);
+  if (want("storage_faults_until_s")) sf.until_us = static_cast<TimeUs>(absl::GetFlag(FLAGS_storage_faults_until_s) * kSecondUs);
+  if (want("sqlite_synchronous")) {
+    auto mode = ParseSynchronousMode(absl::GetFlag(FLAGS_sqlite_synchronous));
+    if (!mode) return absl::InvalidArgumentError("--sqlite_synchronous must be FULL or NORMAL");
+    sf.synchronous = *mode;
+  }
+  if (want("sync_interval_ms")) {
+    if (absl::GetFlag(FLAGS_sync_interval_ms) <= 0) return absl::InvalidArgumentError("--sync_interval_ms must be > 0");
+    sf.sync_interval_us = static_cast<TimeUs>(absl::GetFlag(FLAGS_sync_interval_ms) * kMillisecondUs);
+  }
+  if (want("crash_is_power_loss")) sf.crash_is_power_loss = absl::GetFlag(FLAGS_crash_is_power_loss);
+  if (want("test_only_primary_synchronous_normal")) {
+    sf.test_only_primary_synchronous_normal = absl::GetFlag(FLAGS_test_only_primary_synchronous_normal);
+  }
+  if (want("swarm_storage_faults")) o->swarm_storage_faults = absl::GetFlag(FLAGS_swarm_storage_faults);
+  return absl::OkStatus();
 }
 
 // Applies the flags to `o`: every flag when there is no scenario, else only
@@ -263,7 +325,7 @@ absl::Status ApplyFlags(const CommandLine& cl, bool all, SimulationOptions* o) {
     std::stable_sort(o->faults.begin(), o->faults.end(),
                      [](const FaultEvent& a, const FaultEvent& b) { return a.at_us < b.at_us; });
   }
-  return absl::OkStatus();
+  return ApplyStorageFlags(want, o);
 }
 
 // What flags may have broken after a scenario was loaded (--nodes smaller
@@ -283,7 +345,7 @@ absl::Status Validate(const SimulationOptions& o) {
   if (!o.cluster.stakes.empty() && o.cluster.stakes.size() != n) {
     return absl::InvalidArgumentError("stakes: need one stake per authority");
   }
-  return absl::OkStatus();
+  return ValidateStorageFaults(o);
 }
 
 absl::StatusOr<SimulationOptions> BuildOptions(const CommandLine& cl) {

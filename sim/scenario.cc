@@ -16,6 +16,7 @@
 #include "glog/logging.h"
 #include "google/protobuf/util/json_util.h"
 #include "sim/scenario.pb.h"
+#include "sim/storage_options.h"
 
 namespace narwhal::sim {
 namespace {
@@ -345,6 +346,28 @@ absl::StatusOr<SimulationOptions> ParseScenario(absl::string_view json, absl::st
   // The swarm draws its faults up to its heal_all at max(1 s, duration / 2).
   if (o.swarm && o.duration_us <= kSecondUs) return e.Bad("swarm", "needs duration_s above 1");
   if (s.test_only_break_commit_rule()) o.cluster.consensus.test_only_break_commit_rule = true;
+  if (s.swarm_storage_faults()) o.swarm_storage_faults = true;
+  if (s.has_storage_faults()) {
+    const pb::StorageFaults& p = s.storage_faults();
+    StorageFaultOptions& sf = o.cluster.storage_faults;
+    sf = StorageFaultOptions{};
+    sf.write_failure_probability = p.write_failure_probability();
+    sf.read_failure_probability = p.read_failure_probability();
+    sf.corrupt_read_probability = p.corrupt_read_probability();
+    sf.torn_read_probability = p.torn_read_probability();
+    sf.nodes.assign(p.nodes().begin(), p.nodes().end());
+    sf.from_us = SecondsToUs(p.from_s());
+    sf.until_us = SecondsToUs(p.until_s());
+    if (!p.sqlite_synchronous().empty()) {
+      auto mode = ParseSynchronousMode(p.sqlite_synchronous());
+      if (!mode) return e.Bad("storage_faults.sqlite_synchronous", "must be FULL or NORMAL");
+      sf.synchronous = *mode;
+    }
+    if (p.has_sync_interval_ms()) sf.sync_interval_us = static_cast<TimeUs>(p.sync_interval_ms() * kMillisecondUs);
+    sf.crash_is_power_loss = p.crash_is_power_loss();
+    sf.test_only_primary_synchronous_normal = p.test_only_primary_synchronous_normal();
+  }
+  if (absl::Status v = ValidateStorageFaults(o); !v.ok()) return e.Bad("storage_faults", v.message());
   return o;
 }
 
@@ -406,6 +429,20 @@ std::string ScenarioJson(const SimulationOptions& unresolved, absl::string_view 
     }
   }
   if (o.cluster.consensus.test_only_break_commit_rule) s.set_test_only_break_commit_rule(true);
+  if (const StorageFaultOptions& sf = o.cluster.storage_faults; sf.enabled()) {
+    pb::StorageFaults* p = s.mutable_storage_faults();
+    p->set_write_failure_probability(sf.write_failure_probability);
+    p->set_read_failure_probability(sf.read_failure_probability);
+    p->set_corrupt_read_probability(sf.corrupt_read_probability);
+    p->set_torn_read_probability(sf.torn_read_probability);
+    for (AuthorityIndex a : sf.nodes) p->add_nodes(a);
+    p->set_from_s(sf.from_us / 1e6);
+    p->set_until_s(sf.until_us / 1e6);
+    p->set_sqlite_synchronous(SynchronousModeName(sf.synchronous));
+    p->set_sync_interval_ms(sf.sync_interval_us / 1e3);
+    p->set_crash_is_power_loss(sf.crash_is_power_loss);
+    p->set_test_only_primary_synchronous_normal(sf.test_only_primary_synchronous_normal);
+  }
   google::protobuf::util::JsonPrintOptions print;
   print.add_whitespace = true;
   print.preserve_proto_field_names = true;

@@ -16,6 +16,7 @@
 #include "sim/dag_export.h"
 #include "sim/output_checker.h"
 #include "sim/sqlite_factory.h"
+#include "sim/storage_run.h"
 #include "sim/swarm.h"
 
 namespace narwhal::sim {
@@ -217,6 +218,7 @@ class FaultApplier {
             cluster_->RestartRole(a, role);
           }
         }
+        cluster_->RestartHalted();
         break;
       }
       case K::kCrash:
@@ -567,6 +569,12 @@ SimulationResult RunSimulation(const SimulationOptions& unresolved) {
     });
   }
   result.faults = faults;
+  const StorageFaultOptions& storage = options.cluster.storage_faults;
+  const TimeUs storage_until_us = StorageFaultsUntilUs(storage, result.heal_us, options.duration_us);
+  if (storage.injects()) {
+    ScheduleStorageFaults(&cluster, storage.from_us, storage_until_us);
+    result.heal_us = std::max(result.heal_us, storage_until_us);
+  }
 
   cluster.Start();
   if (dag_export) {
@@ -581,15 +589,18 @@ SimulationResult RunSimulation(const SimulationOptions& unresolved) {
   if (!checkers->failed()) {
     absl::btree_set<AuthorityIndex> up;
     for (AuthorityIndex a = 0; a < cluster.committee().size(); ++a) {
-      if (cluster.IsUp(a)) up.insert(a);
+      if (cluster.IsUp(a) && !cluster.IsRoleHalted(a, 0)) up.insert(a);
     }
     checkers->FinishPerAuthority(result.heal_us, end_us, options.liveness_bound_us, up);
   }
   // What a client reads from index 0 at every authority, after all the run's
   // crashes and restarts.
   for (AuthorityIndex a = 0; a < cluster.committee().size() && !checkers->failed(); ++a) {
-    output_checker->FinishAuthority(a, cluster.primary_store(a), cluster.IsUp(a), checkers->accepted_tx(), end_us);
+    output_checker->FinishAuthority(a, cluster.primary_store(a), cluster.IsUp(a) && !cluster.IsRoleHalted(a, 0),
+                                    checkers->accepted_tx(), end_us);
   }
+  if (!checkers->failed()) CheckStorageHalts(cluster, checkers.get(), storage_until_us, end_us);
+  result.storage_faults_json = StorageFaultsJson(cluster);
 
   result.sim_time_s = end_us / 1e6;
   result.events = cluster.scheduler().events_executed();
@@ -613,6 +624,13 @@ SimulationResult RunSimulation(const SimulationOptions& unresolved) {
       if (Primary* p = cluster.primary(a); p != nullptr) {
         result.node_states.push_back(p->DebugString());
         result.retransmissions += p->messenger().stats().retransmissions;
+      }
+      // A role that halted on a store error and was not restarted: its last error.
+      for (const Cluster::Halt& h : cluster.halts()) {
+        if (cluster.IsRoleHalted(a, h.role) && h.authority == a) {
+          result.node_states.push_back(absl::StrCat("authority ", a, " role ", h.role, " HALTED at ",
+                                                    h.at_us / kMillisecondUs, " ms: ", h.error));
+        }
       }
       for (WorkerId w = 0; w < cluster.committee().workers_per_authority(); ++w) {
         Worker* worker = cluster.worker(a, w);
@@ -651,7 +669,7 @@ std::string SimulationResult::ToJson() const {
     viol.push_back(absl::StrFormat("{\"checker\":\"%s\",\"at_s\":%.6f,\"evidence\":\"%s\"}", v.checker,
                                    v.at_us / 1e6, ev));
   }
-  return absl::StrFormat(
+  std::string out = absl::StrFormat(
       "{\"seed\":%d,\"nodes\":%d,\"sim_time_s\":%.3f,\"events\":%d,\"trace_hash\":\"%s\","
       "\"violations\":%d,\"violation_details\":[%s],\"outside_model\":%s,"
       "\"committed_sub_dags\":%d,\"committed_certificates\":%d,\"committed_transactions\":%d,"
@@ -665,6 +683,8 @@ std::string SimulationResult::ToJson() const {
       batches_sealed, batches_quorum, frames_delivered, retransmissions, commit_latency_ms_p50,
       commit_latency_ms_p99, absl::StrJoin(rows, ","), wall_s, wall_s > 0 ? sim_time_s / wall_s : 0,
       wall_s > 0 ? events / wall_s : 0);
+  out.insert(out.size() - 1, storage_faults_json);
+  return out;
 }
 
 std::string SimulationResult::ToRunSummaryJson() const {

@@ -55,6 +55,9 @@ struct SimulationResult {
   std::vector<FaultPeriod> fault_periods;
   double wall_s = 0;
   std::vector<std::string> node_states;  // Primary::DebugString of running nodes
+  // ,"storage_faults":{...} (counts and every halt with its error), or
+  // empty when the run has no storage faults.
+  std::string storage_faults_json;
 
   // One JSON object on one line; the simulator prints it last.
   std::string ToJson() const;

@@ -75,6 +75,8 @@ struct SimulationOptions {
   // Swarm mode: the network rates, the fault schedule and (unless some are
   // given) the Byzantine authorities are drawn from the seed (sim/swarm.h).
   bool swarm = false;
+  // With swarm: storage faults drawn too (cluster.storage_faults; sim/storage_options.h).
+  bool swarm_storage_faults = false;
   // Commits must resume within this bound after the last fault is healed.
   TimeUs liveness_bound_us = 20 * kSecondUs;
   std::string export_dag_path;   // JSON Lines of authority 0's DAG and commits

@@ -9,6 +9,7 @@
 #include "core/byzantine.h"
 #include "core/random.h"
 #include "glog/logging.h"
+#include "sim/storage_options.h"
 
 namespace narwhal::sim {
 namespace {
@@ -248,11 +249,12 @@ std::string DrawSwarm(SimulationOptions* o) {
   out.push_back(Event(heal, K::kHealAll));
   std::stable_sort(out.begin(), out.end(), [](const FaultEvent& a, const FaultEvent& b) { return a.at_us < b.at_us; });
   o->faults.insert(o->faults.end(), out.begin(), out.end());
+  const std::string storage = o->swarm_storage_faults ? absl::StrCat("; ", DrawStorageFaults(o, heal)) : "";
   return absl::StrFormat(
-      "swarm: delay %s mean %d ms, loss %.3f, duplication %.3f, byzantine [%s], %d fault events, heal_all at %.3f s%s%s",
+      "swarm: delay %s mean %d ms, loss %.3f, duplication %.3f, byzantine [%s], %d fault events, heal_all at %.3f s%s%s%s",
       net.delay_distribution == DelayDistribution::kUniform ? "uniform" : "exponential",
       net.one_way_delay_us_mean / kMillisecondUs, net.packet_loss_probability, net.packet_duplication_probability,
-      absl::StrJoin(byz_notes, ","), out.size() - 1, heal / 1e6, long_cut, role_crash);
+      absl::StrJoin(byz_notes, ","), out.size() - 1, heal / 1e6, long_cut, role_crash, storage);
 }
 
 }  // namespace narwhal::sim

@@ -1,6 +1,7 @@
 #include "core/store/memory_store.h"
 
 #include "absl/strings/str_cat.h"
+#include "glog/logging.h"
 
 namespace narwhal {
 
@@ -202,6 +203,17 @@ absl::Status MemoryStore::RunInTransaction(const std::function<absl::Status()>& 
   absl::Status status = body();
   if (!status.ok()) t_ = std::move(snapshot);
   return status;
+}
+
+MemoryStore::Snapshot MemoryStore::TakeSnapshot() const {
+  Snapshot s;
+  s.tables_ = std::make_shared<const Tables>(t_);
+  return s;
+}
+
+void MemoryStore::RestoreSnapshot(const Snapshot& snapshot) {
+  CHECK(snapshot.tables_ != nullptr) << "restoring a snapshot that was never taken";
+  t_ = *snapshot.tables_;
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> MemoryStore::RowCounts() {

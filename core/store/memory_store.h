@@ -4,6 +4,7 @@
 #define NARWHAL_CORE_STORE_MEMORY_STORE_H_
 
 #include <cstdint>
+#include <memory>
 #include <utility>
 
 #include "absl/container/btree_map.h"
@@ -52,6 +53,22 @@ class MemoryStore : public Store {
   // simulations, not for a store holding many large batches.
   absl::Status RunInTransaction(const std::function<absl::Status()>& body) override;
   absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> RowCounts() override;
+
+ private:
+  struct Tables;
+
+ public:
+  // Every table as it is now, and putting such a copy back: how the
+  // simulator models a power loss that drops the writes made after the last
+  // sync point (sim/faulty_store.h). Costs what RunInTransaction's copy does.
+  class Snapshot {
+   private:
+    friend class MemoryStore;
+    std::shared_ptr<const Tables> tables_;
+  };
+  Snapshot TakeSnapshot() const;
+  // `snapshot` must come from this store's TakeSnapshot.
+  void RestoreSnapshot(const Snapshot& snapshot);
 
  private:
   struct BatchRow {
