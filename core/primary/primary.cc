@@ -59,7 +59,8 @@ Primary::Primary(const Env& env, const Committee& committee, const Parameters& p
                  OnCertificate(from, bytes);
                }),
       dag_(&committee),
-      own_(&committee, scheme, self) {
+      own_(&committee, scheme, self),
+      executed_(4 * params.gc_depth) {
   CHECK(env.store != nullptr);
   CHECK(committee.Contains(self));
   consensus_options.gc_depth = params.gc_depth;
@@ -580,22 +581,6 @@ void Primary::OnCertificatesRequest(const wire::CertificatesRequest& msg,
 
 // ---------------------------------------------------------------- commit and GC
 
-void Primary::FillBatches(CommittedSubDag& sub) {
-  const Round round = sub.leader->round();
-  for (const CertificatePtr& c : sub.certificates) {
-    for (const BatchRef& b : c->header.payload) {
-      if (!executed_batches_.emplace(b.digest, round).second) continue;
-      executed_by_round_[round].push_back(b.digest);
-      sub.batches.push_back(b);
-    }
-  }
-  const Round window = 4 * params_.gc_depth;
-  while (!executed_by_round_.empty() && executed_by_round_.begin()->first + window < round) {
-    for (const Digest& d : executed_by_round_.begin()->second) executed_batches_.erase(d);
-    executed_by_round_.erase(executed_by_round_.begin());
-  }
-}
-
 Round Primary::PruneBatchesBelow() const {
   // Workers tag a batch with the cleanup round (gc_round + 1) current when
   // they store it. A certificate carrying a batch is collected (and its
@@ -667,7 +652,7 @@ absl::Status Primary::RecoverExecuted() {
     for (const auto& b : w.batches()) {
       auto d = Digest::FromBytes(b.digest());
       if (!d.ok()) return absl::DataLossError("committed sub-DAG: bad batch digest");
-      if (executed_batches_.emplace(*d, round).second) executed_by_round_[round].push_back(*d);
+      executed_.Remember(*d, round);
     }
   }
   return absl::OkStatus();
@@ -676,7 +661,7 @@ absl::Status Primary::RecoverExecuted() {
 void Primary::OnCommitted(const std::vector<CommittedSubDag>& committed_in) {
   std::vector<CommittedSubDag> committed = committed_in;
   for (CommittedSubDag& sub : committed) {
-    FillBatches(sub);
+    executed_.Fill(sub);
     const std::string state = consensus_->SerializeState();
     // Consensus has moved on in memory; if its output is not durable, the
     // memory is what must go (a restart replays from the store).

@@ -43,6 +43,7 @@
 #include "core/parameters.h"
 #include "core/primary/certificate_dag.h"
 #include "core/primary/certificate_fetcher.h"
+#include "core/primary/execution_filter.h"
 #include "core/primary/message_checks.h"
 #include "core/primary/vote_aggregator.h"
 #include "core/store/store.h"
@@ -259,12 +260,8 @@ class Primary {
 
   // Our header in flight and its votes (vote_aggregator.h).
   VoteAggregator own_;
-  // Batches already executed, with the leader round that committed them,
-  // for de-duplication over a window of 4 * gc_depth rounds (deterministic:
-  // derived from the committed sequence only).
-  absl::flat_hash_map<Digest, Round> executed_batches_;  // lookup only
-  absl::btree_map<Round, std::vector<Digest>> executed_by_round_;
-  void FillBatches(CommittedSubDag& sub);
+  // Batches handed to execution already (execution_filter.h).
+  ExecutionFilter executed_;
   // Our certificates below round `top` that nothing of round `top` reaches
   // look orphaned: their batches are proposed again (execution de-duplicates).
   void RequeueUnreachableOwnBatches(Round top);

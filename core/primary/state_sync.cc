@@ -126,7 +126,7 @@ absl::Status Primary::ApplySyncedRow(const std::string& bytes) {
   if (fail_stop_.halted()) return fail_stop_.status();
   const Round round = sub.leader->round();
   for (const BatchRef& b : sub.batches) {
-    if (executed_batches_.emplace(b.digest, round).second) executed_by_round_[round].push_back(b.digest);
+    executed_.Remember(b.digest, round);
   }
   // Certificates above the new GC round are parents of what comes next.
   const Round gc = consensus_->gc_round();
