@@ -60,6 +60,7 @@ Primary::Primary(const Env& env, const Committee& committee, const Parameters& p
                }),
       dag_(&committee),
       own_(&committee, scheme, self),
+      waiting_(limits::kWaitingPerAuthorityMax * committee.size()),
       executed_(4 * params.gc_depth) {
   CHECK(env.store != nullptr);
   CHECK(committee.Contains(self));
@@ -320,18 +321,14 @@ void Primary::ProcessHeader(const Header& header) {
     if (!*has) w.missing_payload.insert(b);
   }
   if (!w.missing_parents.empty() || !w.missing_payload.empty()) {
-    if (waiting_headers_.contains(header.digest)) return;
-    if (waiting_headers_.size() >= limits::kWaitingPerAuthorityMax * committee_.size()) {
+    if (waiting_.HasHeader(header.digest)) return;
+    if (waiting_.headers_full()) {
       return Reject("waiting_full", "too many headers waiting for parents or payload");
     }
     w.header = header;
-    for (const Digest& p : w.missing_parents) {
-      waiters_by_parent_[p].insert(header.digest);
-      fetcher_.Fetch(p, header.round - 1, header.author);
-    }
+    for (const Digest& p : w.missing_parents) fetcher_.Fetch(p, header.round - 1, header.author);
     absl::btree_map<WorkerId, wire::Request> sync;
     for (const BatchRef& b : w.missing_payload) {
-      waiters_by_payload_[b].insert(header.digest);
       auto& req = sync[b.worker_id];
       req.mutable_synchronize_batches()->add_digests(b.digest.ToBytes());
       req.mutable_synchronize_batches()->set_author(header.author);
@@ -341,7 +338,7 @@ void Primary::ProcessHeader(const Header& header) {
       auto handle = messenger_.SendReliable(Endpoint::Worker(self_, worker), std::move(req), nullptr);
       if (handle.ok()) sends_by_round_[header.round].push_back(std::move(*handle));
     }
-    waiting_headers_.emplace(header.digest, std::move(w));
+    waiting_.AddHeader(std::move(w));
     return;
   }
   // All parents present: they must be round - 1 with a quorum of stake.
@@ -381,20 +378,7 @@ void Primary::SendVote(const Header& header) {
 }
 
 void Primary::WakePayload(const BatchRef& ref) {
-  auto it = waiters_by_payload_.find(ref);
-  if (it == waiters_by_payload_.end()) return;
-  absl::btree_set<Digest> waiters = std::move(it->second);
-  waiters_by_payload_.erase(it);
-  for (const Digest& d : waiters) {
-    auto w = waiting_headers_.find(d);
-    if (w == waiting_headers_.end()) continue;
-    w->second.missing_payload.erase(ref);
-    if (w->second.missing_payload.empty() && w->second.missing_parents.empty()) {
-      Header h = std::move(w->second.header);
-      waiting_headers_.erase(w);
-      ProcessHeader(std::move(h));
-    }
-  }
+  for (Header& h : waiting_.PayloadArrived(ref)) ProcessHeader(std::move(h));
 }
 
 absl::Status Primary::OnWorkerBatch(const Endpoint& from, const Digest& digest, WorkerId worker,
@@ -467,7 +451,7 @@ void Primary::ProcessCertificate(CertificatePtr cert, AuthorityIndex source,
                                  WireCache<Certificate>::Entry* cache_entry) {
   const Certificate& certificate = *cert;
   if (certificate.round() <= gc_round_) return;
-  if (HasCertificate(certificate.digest) || waiting_certificates_.contains(certificate.digest)) return;
+  if (HasCertificate(certificate.digest) || waiting_.HasCertificate(certificate.digest)) return;
   if (cache_entry == nullptr || !cache_entry->CheckedBy(check_context())) {
     if (absl::Status s = CheckCertificate(certificate); !s.ok()) {
       return Reject(s.code() == absl::StatusCode::kPermissionDenied ? "bad_signature" : "invalid_certificate",
@@ -482,20 +466,17 @@ void Primary::ProcessCertificate(CertificatePtr cert, AuthorityIndex source,
     return Reject("conflicting_certificate", absl::StrCat("second certificate of ", certificate.author(),
                                                           " in round ", certificate.round()));
   }
-  WaitingCertificate w{cert, {}};
   const Certificate& c = *cert;
   // Wrong parents are reported by AcceptCertificate (it checks the released
   // waiters too); here only what is missing matters.
-  (void)CheckParents(c.header, &w.missing_parents);
-  if (!w.missing_parents.empty()) {
-    if (waiting_certificates_.size() >= limits::kWaitingPerAuthorityMax * committee_.size()) {
+  absl::btree_set<Digest> missing_parents;
+  (void)CheckParents(c.header, &missing_parents);
+  if (!missing_parents.empty()) {
+    if (waiting_.certificates_full()) {
       return Reject("waiting_full", "too many certificates waiting for parents");
     }
-    for (const Digest& p : w.missing_parents) {
-      waiters_by_parent_[p].insert(c.digest);
-      fetcher_.Fetch(p, c.round() - 1, source);
-    }
-    waiting_certificates_.emplace(c.digest, std::move(w));
+    for (const Digest& p : missing_parents) fetcher_.Fetch(p, c.round() - 1, source);
+    waiting_.AddCertificate(cert, std::move(missing_parents));
     return;
   }
   absl::Status s = AcceptCertificate(cert);
@@ -532,27 +513,10 @@ absl::Status Primary::AcceptCertificate(const CertificatePtr& cert) {
     } else if (c->round() + 1 == proposer_round_) {
       TryPropose();  // a leader or its support may have arrived
     }
-    // Release waiters.
-    auto wit = waiters_by_parent_.find(c->digest);
-    if (wit == waiters_by_parent_.end()) continue;
-    absl::btree_set<Digest> waiters = std::move(wit->second);
-    waiters_by_parent_.erase(wit);
-    for (const Digest& d : waiters) {
-      if (auto hc = waiting_certificates_.find(d); hc != waiting_certificates_.end()) {
-        hc->second.missing_parents.erase(c->digest);
-        if (hc->second.missing_parents.empty()) {
-          ready.push_back(std::move(hc->second.certificate));
-          waiting_certificates_.erase(hc);
-        }
-      }
-      if (auto hh = waiting_headers_.find(d); hh != waiting_headers_.end()) {
-        hh->second.missing_parents.erase(c->digest);
-        if (hh->second.missing_parents.empty() && hh->second.missing_payload.empty()) {
-          Header h = std::move(hh->second.header);
-          waiting_headers_.erase(hh);
-          ProcessHeader(std::move(h));
-        }
-      }
+    // Release waiters: certificates join the worklist, headers go on now.
+    for (WaitingRoom::Released& r : waiting_.ParentArrived(c->digest)) {
+      if (r.certificate) ready.push_back(std::move(r.certificate));
+      if (r.header) ProcessHeader(*std::move(r.header));
     }
   }
   return first_error;
@@ -708,39 +672,17 @@ void Primary::GarbageCollect(Round new_gc_round) {
   // Dropping the handles stops retrying messages nobody needs any more.
   sends_by_round_.erase(sends_by_round_.begin(), sends_by_round_.upper_bound(gc_round_));
   fetcher_.Cleanup(gc_round_);
-  for (auto it = waiting_headers_.begin(); it != waiting_headers_.end();) {
-    if (it->second.header.round > gc_round_) {
-      ++it;
-      continue;
-    }
+  for (const WaitingHeader& w : waiting_.DropUpTo(gc_round_)) {
     uint64_t held = 0;
-    if (!it->second.missing_payload.empty() && warnings_.Allow(3, env_.clock->NowUs(), &held)) {
+    if (!w.missing_payload.empty() && warnings_.Allow(3, env_.clock->NowUs(), &held)) {
       // It waited until garbage collection for batches nobody served: we
       // never voted for it.
-      LOG(WARNING) << "primary " << self_ << ": dropped the header of authority " << it->second.header.author
-                   << " round " << it->second.header.round << " after waiting for "
-                   << it->second.missing_payload.size() << " batch(es) it names, e.g. "
-                   << it->second.missing_payload.begin()->digest.Short() << " of worker "
-                   << it->second.missing_payload.begin()->worker_id << ", that no worker served [" << held
+      LOG(WARNING) << "primary " << self_ << ": dropped the header of authority " << w.header.author
+                   << " round " << w.header.round << " after waiting for " << w.missing_payload.size()
+                   << " batch(es) it names, e.g. " << w.missing_payload.begin()->digest.Short() << " of worker "
+                   << w.missing_payload.begin()->worker_id << ", that no worker served [" << held
                    << " similar warnings held back]";
     }
-    it = waiting_headers_.erase(it);
-  }
-  for (auto it = waiting_certificates_.begin(); it != waiting_certificates_.end();) {
-    it = it->second.certificate->round() <= gc_round_ ? waiting_certificates_.erase(it) : std::next(it);
-  }
-  // Drop index entries whose waiters are gone (their lookups would only be
-  // skipped, but they must not pile up).
-  auto still_waiting = [this](const Digest& d) {
-    return waiting_headers_.contains(d) || waiting_certificates_.contains(d);
-  };
-  for (auto it = waiters_by_parent_.begin(); it != waiters_by_parent_.end();) {
-    absl::erase_if(it->second, [&](const Digest& d) { return !still_waiting(d); });
-    it = it->second.empty() ? waiters_by_parent_.erase(it) : std::next(it);
-  }
-  for (auto it = waiters_by_payload_.begin(); it != waiters_by_payload_.end();) {
-    absl::erase_if(it->second, [&](const Digest& d) { return !still_waiting(d); });
-    it = it->second.empty() ? waiters_by_payload_.erase(it) : std::next(it);
   }
   if (StoreFailed("pruning rounds", env_.store->PruneRoundsBelow(gc_round_ + 1))) return;
   if (gc_round_ >= cleanup_sent_round_ + 1) {
@@ -759,23 +701,30 @@ void Primary::GarbageCollect(Round new_gc_round) {
 }  // namespace narwhal
 namespace narwhal {
 
+namespace {
+
+std::string FirstWaiting(const WaitingHeader* w) {
+  if (w == nullptr) return "";
+  return absl::StrCat(" first_waiting{author ", w->header.author, " round ", w->header.round, " missing_parents ",
+                      w->missing_parents.size(), " missing_payload ", w->missing_payload.size(),
+                      w->missing_payload.empty() ? std::string()
+                                                 : absl::StrCat(" e.g. ", w->missing_payload.begin()->digest.Short()),
+                      "}");
+}
+
+}  // namespace
+
 std::string Primary::DebugString() const {
   std::string rejected;
   for (const auto& [reason, n] : stats_.rejected) absl::StrAppend(&rejected, reason, "=", n, " ");
   return absl::StrCat("authority ", self_, ": round ", proposer_round_, " proposed ", proposed_round_,
                       " committed ", consensus_->last_committed_round(), " gc ", gc_round_, " dag ",
-                      dag_.size(), " waiting_headers ", waiting_headers_.size(),
-                      " waiting_certificates ", waiting_certificates_.size(), " fetching ",
+                      dag_.size(), " waiting_headers ", waiting_.headers(),
+                      " waiting_certificates ", waiting_.certificates(), " fetching ",
                       fetcher_.pending(), " payload_queue ", payload_queue_.size(), " own_certified ",
                       own_.certified(), " leader_timeouts ", stats_.leader_timeouts, " reproposed ",
                       stats_.batches_reproposed, " rejected {", rejected, "}",
-                      waiting_headers_.empty() ? std::string() : absl::StrCat(
-                          " first_waiting{author ", waiting_headers_.begin()->second.header.author,
-                          " round ", waiting_headers_.begin()->second.header.round, " missing_parents ",
-                          waiting_headers_.begin()->second.missing_parents.size(), " missing_payload ",
-                          waiting_headers_.begin()->second.missing_payload.size(),
-                          waiting_headers_.begin()->second.missing_payload.empty() ? std::string() :
-                          absl::StrCat(" e.g. ", waiting_headers_.begin()->second.missing_payload.begin()->digest.Short()), "}"));
+                      FirstWaiting(waiting_.first_header()));
 }
 
 }  // namespace narwhal

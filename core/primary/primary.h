@@ -46,6 +46,7 @@
 #include "core/primary/execution_filter.h"
 #include "core/primary/message_checks.h"
 #include "core/primary/vote_aggregator.h"
+#include "core/primary/waiting_room.h"
 #include "core/store/store.h"
 #include "core/wire_cache.h"
 
@@ -111,15 +112,6 @@ class Primary {
   std::string DebugString() const;
 
  private:
-  struct WaitingHeader {
-    Header header;
-    absl::btree_set<Digest> missing_parents;
-    absl::btree_set<BatchRef> missing_payload;
-  };
-  struct WaitingCertificate {
-    CertificatePtr certificate;
-    absl::btree_set<Digest> missing_parents;
-  };
 
   // ---- message handling ----
   void OnRequest(const Endpoint& from, const wire::Request& request, Messenger::Responder respond);
@@ -238,10 +230,7 @@ class Primary {
   }
 
   // Waiting for parents (headers and certificates) or payload (headers).
-  absl::btree_map<Digest, WaitingHeader> waiting_headers_;
-  absl::btree_map<Digest, WaitingCertificate> waiting_certificates_;
-  absl::btree_map<Digest, absl::btree_set<Digest>> waiters_by_parent_;  // parent -> waiters
-  absl::btree_map<BatchRef, absl::btree_set<Digest>> waiters_by_payload_;
+  WaitingRoom waiting_;
 
   // Proposer.
   Round proposer_round_ = 1;  // the round of the next header
