@@ -190,10 +190,7 @@ absl::Status Primary::Recover() {
   for (const OwnPayloadRow& row : *own_payload) {
     const BatchRef ref{row.digest, row.worker};
     if (in_flight.contains(ref)) continue;
-    if (payload_queued_.insert(ref).second) {
-      payload_queue_.push_back(ref);
-      queued_at_gc_[ref] = 0;  // age unknown after a restart: re-tag when proposed
-    }
+    payload_queue_.PushBack(ref, 0);  // age unknown after a restart: re-tag when proposed
   }
   if (*last > 0) {
     LOG(INFO) << "primary " << self_ << " recovered: last own header round " << *last
@@ -390,7 +387,7 @@ absl::Status Primary::OnWorkerBatch(const Endpoint& from, const Digest& digest, 
     auto [it, inserted] = own_pending_tags_.emplace(ref, stored_round);
     if (!inserted) it->second = std::min(it->second, stored_round);
   }
-  if (ours && !payload_queued_.contains(ref)) {
+  if (ours && !payload_queue_.Contains(ref)) {
     // Durable before the worker's ACK (and so before the client hears
     // "accepted"): after a crash the batch is still proposed. Written first
     // so that a failed write is retried whole by the worker.
@@ -401,9 +398,7 @@ absl::Status Primary::OnWorkerBatch(const Endpoint& from, const Digest& digest, 
   if (!*has) {
     if (absl::Status s = env_.store->PutPayload(digest, worker, proposer_round_); !s.ok()) return s;
   }
-  if (ours && payload_queued_.insert(ref).second) {
-    payload_queue_.push_back(ref);
-    queued_at_gc_[ref] = gc_round_;
+  if (ours && payload_queue_.PushBack(ref, gc_round_)) {
     if (hooks_.on_own_batch) hooks_.on_own_batch(digest, created_at_us);
   }
   WakePayload(ref);
@@ -662,8 +657,8 @@ void Primary::GarbageCollect(Round new_gc_round) {
   // earlier could commit a batch twice.
   for (auto it = own_uncommitted_.begin(); it != own_uncommitted_.end() && it->first <= gc_round_;) {
     for (auto b = it->second.rbegin(); b != it->second.rend(); ++b) {
-      if (payload_queued_.insert(*b).second) payload_queue_.push_front(*b);
-      queued_at_gc_[*b] = 0;  // old: re-tag before proposing
+      payload_queue_.PushFront(*b);
+      payload_queue_.MarkOld(*b);  // re-tag before proposing
     }
     ++stats_.batches_reproposed;
     it = own_uncommitted_.erase(it);

@@ -45,6 +45,7 @@
 #include "core/primary/certificate_fetcher.h"
 #include "core/primary/execution_filter.h"
 #include "core/primary/message_checks.h"
+#include "core/primary/payload_queue.h"
 #include "core/primary/vote_aggregator.h"
 #include "core/primary/waiting_room.h"
 #include "core/store/store.h"
@@ -236,12 +237,8 @@ class Primary {
   Round proposer_round_ = 1;  // the round of the next header
   Round proposed_round_ = 0;  // highest round proposed
   TimeUs round_reached_us_ = 0;
-  std::deque<BatchRef> payload_queue_;
-  absl::btree_set<BatchRef> payload_queued_;
-  // GC round when each queued own batch was stored (or re-queued): a batch
-  // proposed more than gc_depth/2 GC rounds later is re-tagged at its worker
-  // first so that worker garbage collection cannot drop it.
-  absl::btree_map<BatchRef, Round> queued_at_gc_;
+  // Our batches to propose (payload_queue.h).
+  PayloadQueue payload_queue_;
   bool header_delay_passed_ = false;
   TimerId header_timer_ = 0;
   TimerId leader_timer_ = 0;

@@ -72,7 +72,7 @@ void Primary::Propose() {
   // its batches go back to the front of the queue so they are not lost.
   if (own_.header() && !own_.certified()) {
     for (auto it = own_.header()->payload.rbegin(); it != own_.header()->payload.rend(); ++it) {
-      if (payload_queued_.insert(*it).second) payload_queue_.push_front(*it);
+      payload_queue_.PushFront(*it);
     }
   }
   // Our certificate of round r-2 that no certificate of round r-1 we hold
@@ -86,22 +86,14 @@ void Primary::Propose() {
   h.round = r;
   for (const auto& [author, cert] : dag_.at(r - 1)) h.parents.push_back(cert->digest);
   std::sort(h.parents.begin(), h.parents.end());
-  const size_t take = std::min(payload_queue_.size(), limits::kHeaderPayloadDigestsMax);
   absl::btree_map<WorkerId, wire::Request> retag;
-  for (size_t i = 0; i < take; ++i) {
-    const BatchRef ref = payload_queue_.front();
+  for (const auto& [ref, queued_at_gc] : payload_queue_.Take(limits::kHeaderPayloadDigestsMax)) {
     h.payload.push_back(ref);
-    payload_queued_.erase(ref);
-    payload_queue_.pop_front();
-    auto at = queued_at_gc_.find(ref);
-    if (at != queued_at_gc_.end()) {
-      if (gc_round_ > at->second + params_.gc_depth / 2) {
-        auto* sync = retag[ref.worker_id].mutable_synchronize_batches();
-        sync->add_digests(ref.digest.ToBytes());
-        sync->set_author(self_);
-        sync->set_round(r);
-      }
-      queued_at_gc_.erase(at);
+    if (queued_at_gc.has_value() && gc_round_ > *queued_at_gc + params_.gc_depth / 2) {
+      auto* sync = retag[ref.worker_id].mutable_synchronize_batches();
+      sync->add_digests(ref.digest.ToBytes());
+      sync->set_author(self_);
+      sync->set_round(r);
     }
   }
   for (auto& [worker, req] : retag) {
@@ -202,7 +194,7 @@ void Primary::RequeueUnreachableOwnBatches(Round top) {
       continue;
     }
     for (auto b = mine->second.rbegin(); b != mine->second.rend(); ++b) {
-      if (payload_queued_.insert(*b).second) payload_queue_.push_front(*b);
+      payload_queue_.PushFront(*b);
     }
     ++stats_.batches_reproposed;
     mine = own_uncommitted_.erase(mine);
