@@ -447,7 +447,7 @@ void Primary::ProcessHeader(const Header& header) {
 
 void Primary::TryVote(const Header& header) {
   if (header.author == self_) return;
-  if (byzantine_.withhold_votes) return;
+  if (byzantine_.WithholdVote(header)) return;
   auto prior = env_.store->GetVote(header.author, header.round);
   if (!prior.ok()) {
     LOG(ERROR) << "store: " << prior.status();
@@ -471,7 +471,7 @@ void Primary::TryVote(const Header& header) {
 
 void Primary::SendVote(const Header& header) {
   Vote v{header.digest, header.round, header.author, self_, key_.Sign(SigningBytes(header.digest))};
-  if (byzantine_.invalid_signatures) v.signature[0] ^= 0xff;
+  byzantine_.OnVoteSigned(&v);
   wire::Request req;
   *req.mutable_vote() = v.ToWire();
   auto handle = messenger_.SendReliable(Endpoint::Primary(header.author), std::move(req), nullptr);

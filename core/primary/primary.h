@@ -32,6 +32,7 @@
 #include "absl/status/status.h"
 #include "core/limits.h"
 #include "core/byzantine.h"
+#include "core/byzantine/composite.h"
 #include "core/committee.h"
 #include "core/consensus/consensus.h"
 #include "core/dag.h"
@@ -178,7 +179,8 @@ class Primary {
   void ReprocessWaiting();
 
   // ---- Byzantine hooks (simulator only) ----
-  void ByzantineExtras(const Header& header);
+  // What the Byzantine behaviours may use of this primary (core/byzantine/behavior.h).
+  byzantine::PrimaryContext ByzantineContext();
 
   Env env_;
   const Committee& committee_;
@@ -187,7 +189,7 @@ class Primary {
   const KeyPair key_;
   const SignatureScheme scheme_;
   PrimaryHooks hooks_;
-  ByzantineBehavior byzantine_;
+  byzantine::Composite byzantine_;  // no behaviour: every hook does nothing
   Messenger messenger_;
   std::unique_ptr<Consensus> consensus_;
   CertificateFetcher fetcher_;
