@@ -172,6 +172,7 @@ std::string DrawSwarm(SimulationOptions* o) {
   // each with its end before the heal.
   uint64_t total_weight = 0;
   for (const faults::FaultKind* k : faults::AllFaultKinds()) total_weight += k->swarm_weight;
+  CHECK_GT(total_weight, 0u) << "no fault kind has a swarm weight";
   faults::SwarmDraw draw{
       .random = r,
       .nodes = n,
