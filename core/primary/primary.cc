@@ -347,7 +347,7 @@ void Primary::ProcessHeader(const Header& header) {
 
 void Primary::TryVote(const Header& header) {
   if (header.author == self_) return;
-  if (byzantine_.withhold_votes) return;
+  if (byzantine_.WithholdVote(header)) return;
   auto prior = env_.store->GetVote(header.author, header.round);
   if (StoreFailed("reading a vote", prior.status())) return;
   if (prior->has_value()) {
@@ -365,7 +365,7 @@ void Primary::TryVote(const Header& header) {
 
 void Primary::SendVote(const Header& header) {
   Vote v{header.digest, header.round, header.author, self_, key_.Sign(SigningBytes(header.digest))};
-  if (byzantine_.invalid_signatures) v.signature[0] ^= 0xff;
+  byzantine_.OnVoteSigned(&v);
   wire::Request req;
   *req.mutable_vote() = v.ToWire();
   auto handle = messenger_.SendReliable(Endpoint::Primary(header.author), std::move(req), nullptr);

@@ -32,6 +32,7 @@
 #include "absl/status/status.h"
 #include "core/limits.h"
 #include "core/byzantine.h"
+#include "core/byzantine/composite.h"
 #include "core/committee.h"
 #include "core/consensus/consensus.h"
 #include "core/dag.h"
@@ -187,7 +188,8 @@ class Primary {
   void ReprocessWaiting();
 
   // ---- Byzantine hooks (simulator only) ----
-  void ByzantineExtras(const Header& header);
+  // What the Byzantine behaviours may use of this primary (core/byzantine/behavior.h).
+  byzantine::PrimaryContext ByzantineContext();
 
   // Before env_: every part is built on the guarded environment.
   FailStop fail_stop_;
@@ -198,7 +200,7 @@ class Primary {
   const KeyPair key_;
   const SignatureScheme scheme_;
   PrimaryHooks hooks_;
-  ByzantineBehavior byzantine_;
+  byzantine::Composite byzantine_;  // no behaviour: every hook does nothing
   Messenger messenger_;
   std::unique_ptr<Consensus> consensus_;
   CertificateFetcher fetcher_;

@@ -102,7 +102,7 @@ void Primary::Propose() {
   }
   h.Seal();
   h.signature = key_.Sign(SigningBytes(h.digest));
-  if (byzantine_.invalid_signatures) h.signature[0] ^= 0xff;
+  byzantine_.OnOwnHeaderSigned(&h);
   // Durable before anyone sees it: after a restart we re-send this header,
   // never a different one for the same round.
   if (StoreFailed(absl::StrCat("storing own header of round ", r),
@@ -114,37 +114,10 @@ void Primary::Propose() {
   ++stats_.headers_proposed;
   std::vector<AuthorityIndex> to;
   for (AuthorityIndex a = 0; a < committee_.size(); ++a) if (a != self_) to.push_back(a);
-  if (byzantine_.equivocate_headers && to.size() >= 2) {
-    // A second header for the same round to the second half of the committee.
-    // It must differ from `h` even when there is no payload: drop a parent
-    // if the rest still carries a quorum, else claim a batch nobody has.
-    Header twin = h;
-    if (!twin.payload.empty()) {
-      twin.payload.clear();
-    } else {
-      uint64_t stake = 0;
-      for (const auto& [author, cert] : dag_.at(r - 1)) stake += committee_.Stake(author);
-      const AuthorityIndex last_author = dag_.at(r - 1).rbegin()->first;
-      if (stake - committee_.Stake(last_author) >= committee_.QuorumThreshold()) {
-        const Digest dropped = dag_.at(r - 1).rbegin()->second->digest;
-        twin.parents.erase(std::find(twin.parents.begin(), twin.parents.end(), dropped));
-      } else {
-        Hasher bogus;
-        bogus.Update("equivocation");
-        bogus.UpdateU64(r);
-        twin.payload.push_back({bogus.Finish(), 0});
-      }
-    }
-    twin.Seal();
-    twin.signature = key_.Sign(SigningBytes(twin.digest));
-    std::vector<AuthorityIndex> first(to.begin(), to.begin() + to.size() / 2);
-    std::vector<AuthorityIndex> second(to.begin() + to.size() / 2, to.end());
-    BroadcastOwnHeader(h, first);
-    BroadcastOwnHeader(twin, second);
-  } else {
-    BroadcastOwnHeader(h, to);
-  }
-  ByzantineExtras(h);
+  std::vector<byzantine::HeaderSend> sends = {{h, std::move(to)}};
+  byzantine_.PlanOwnHeaderBroadcast(ByzantineContext(), &sends);
+  for (const byzantine::HeaderSend& send : sends) BroadcastOwnHeader(send.header, send.to);
+  byzantine_.AfterOwnHeaderBroadcast(ByzantineContext(), h);
   header_delay_passed_ = false;
   env_.timers->Cancel(header_timer_);
   header_timer_ = env_.timers->Schedule(params_.max_header_delay_us, [this] {
@@ -250,43 +223,8 @@ void Primary::BroadcastOwnHeader(const Header& header, const std::vector<Authori
   }
 }
 
-void Primary::ByzantineExtras(const Header& header) {
-  if (byzantine_.flood_future_headers) {
-    for (Round ahead : {params_.max_round_ahead + 1, params_.max_round_ahead * 4, Round{1} << 40}) {
-      Header future = header;
-      future.round = header.round + ahead;
-      future.Seal();
-      future.signature = key_.Sign(SigningBytes(future.digest));
-      wire::Request req;
-      req.set_header(future.ToWire().SerializeAsString());
-      for (AuthorityIndex a = 0; a < committee_.size(); ++a) {
-        if (a == self_) continue;
-        (void)messenger_.SendUnreliable(Endpoint::Primary(a), req, nullptr, 0);
-      }
-    }
-  }
-  if (byzantine_.replay_stale && header.round > params_.gc_depth) {
-    // Re-send certificates of long-finished rounds we still know of.
-    auto it = dag_.begin();
-    if (it != dag_.end()) {
-      for (const auto& [author, cert] : it->second) {
-        if (cert->round() == 0) continue;
-        wire::Request req;
-        req.set_certificate(cert->Serialize());
-        for (AuthorityIndex a = 0; a < committee_.size(); ++a) {
-          if (a != self_) (void)messenger_.SendUnreliable(Endpoint::Primary(a), req, nullptr, 0);
-        }
-      }
-    }
-    auto stale = env_.store->GetOwnHeader(header.round - 1);
-    if (stale.ok() && stale->has_value()) {
-      wire::Request req;
-      req.set_header(**stale);
-      for (AuthorityIndex a = 0; a < committee_.size(); ++a) {
-        if (a != self_) (void)messenger_.SendUnreliable(Endpoint::Primary(a), req, nullptr, 0);
-      }
-    }
-  }
+byzantine::PrimaryContext Primary::ByzantineContext() {
+  return {committee_, params_, self_, key_, messenger_, *env_.store, dag_.rounds()};
 }
 
 }  // namespace narwhal
