@@ -66,6 +66,10 @@ void Primary::TryPropose() {
 
 void Primary::Propose() {
   const Round r = proposer_round_;
+  // Never two headers of ours for one round (equivocation), and only on a
+  // quorum of round r - 1 (TryPropose's rule).
+  CHECK_GT(r, proposed_round_) << "a second own header for round " << r;
+  CHECK_GE(StakeOf(r - 1), committee_.QuorumThreshold()) << "proposing round " << r << " without a quorum below";
   if (own_.header()) uncertified_headers_ = own_.certified() ? 0 : uncertified_headers_ + 1;
   WarnIfStuck();
   // Our previous header never got its certificate (we move on without it):
