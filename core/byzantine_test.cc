@@ -43,7 +43,9 @@ TEST(ByzantineRegistryTest, EveryNameRoundTrips) {
     EXPECT_EQ(b->indices().size(), 1u);
     EXPECT_EQ(b->ToString(), name);
     for (const std::string& other : ByzantineBehavior::AllNames()) {
-      if (other != name) EXPECT_FALSE(b->Has(other)) << name << " has " << other;
+      if (other != name) {
+        EXPECT_FALSE(b->Has(other)) << name << " has " << other;
+      }
     }
   }
 }
