@@ -15,10 +15,14 @@
 //     the load).
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -29,6 +33,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "core/types.h"
@@ -59,6 +64,14 @@ ABSL_FLAG(double, drain_s, 15, "after the load, wait at most this long for the l
 ABSL_FLAG(std::string, dir, "", "working directory (default: a fresh one under $TMPDIR or /tmp)");
 ABSL_FLAG(bool, keep, false, "keep the working directory (logs, stores)");
 ABSL_FLAG(std::string, node_binary, "", "narwhal_node (default: from runfiles)");
+ABSL_FLAG(bool, sweep, false,
+          "run one benchmark per rate of --sweep_rates (a fresh committee each), print a table and "
+          "one JSON line per point, and plot committed throughput against end-to-end latency "
+          "(--sweep_plot)");
+ABSL_FLAG(std::vector<std::string>, sweep_rates,
+          std::vector<std::string>({"25000", "50000", "75000", "100000", "125000", "150000"}),
+          "offered rates of the sweep, tx/s, comma-separated");
+ABSL_FLAG(std::string, sweep_plot, "local_bench_sweep.svg", "the sweep's plot (SVG)");
 
 namespace narwhal::node {
 namespace {
@@ -86,7 +99,7 @@ std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop.store(true); }
 
 void Tail(void* context, const std::string& address, const std::atomic<bool>* done,
-          const std::atomic<uint64_t>* expected, TailResult* out) {
+          const std::atomic<uint64_t>* expected, const std::atomic<bool>* stop, TailResult* out) {
   OutputClient::Options options;
   options.detail = client::PREFIXED_TRANSACTIONS;
   options.transaction_prefix = "S";
@@ -95,7 +108,7 @@ void Tail(void* context, const std::string& address, const std::atomic<bool>* do
     out->error = std::string(tail.status().message());
     return;
   }
-  while (!g_stop.load()) {
+  while (!g_stop.load() && !stop->load()) {
     if (done->load() && out->transactions >= expected->load()) break;
     auto m = (*tail)->Next(100);
     if (!m.ok()) {
@@ -144,26 +157,34 @@ void Tail(void* context, const std::string& address, const std::atomic<bool>* do
   }
 }
 
-int Main(const char* argv0) {
-  auto binary = absl::GetFlag(FLAGS_node_binary).empty()
-                    ? FindBinary("node/narwhal_node", argv0)
-                    : absl::StatusOr<std::string>(absl::GetFlag(FLAGS_node_binary));
-  if (!binary.ok()) {
-    std::cerr << "local_bench: " << binary.status().message() << std::endl;
-    return 1;
-  }
+// One benchmark point: what the summary and the JSON line report.
+struct Point {
+  double rate = 0;
+  uint64_t submitted = 0, accepted = 0, refused = 0, not_sent = 0, committed = 0;
+  double tps_consensus = 0, tps_e2e = 0;
+  double consensus_ms_p50 = 0, e2e_ms_p50 = 0, e2e_ms_p99 = 0;
+  bool drained = false;
+  bool ok = false;  // every process alive to the end and something committed
+  std::string json;
+};
+
+// Runs a committee at `rate` tx/s for --duration_s and measures it; nullopt
+// if the committee could not be started (the reason is printed).
+std::optional<Point> RunPoint(const std::string& binary, double rate) {
   std::string dir = absl::GetFlag(FLAGS_dir);
+  // A sweep's points each get a fresh committee, so a folder of their own.
+  if (!dir.empty() && absl::GetFlag(FLAGS_sweep)) dir = absl::StrCat(dir, "/rate-", static_cast<int64_t>(rate));
   if (dir.empty()) {
     const char* tmp = std::getenv("TMPDIR");
     std::string tmpl = absl::StrCat(tmp ? tmp : "/tmp", "/narwhal-bench-XXXXXX");
     if (mkdtemp(tmpl.data()) == nullptr) {
       std::cerr << "local_bench: mkdtemp failed" << std::endl;
-      return 1;
+      return std::nullopt;
     }
     dir = tmpl;
   }
   const int nodes = absl::GetFlag(FLAGS_nodes), workers = absl::GetFlag(FLAGS_workers);
-  const double rate = absl::GetFlag(FLAGS_rate), duration = absl::GetFlag(FLAGS_duration_s);
+  const double duration = absl::GetFlag(FLAGS_duration_s);
   const int tx_size = absl::GetFlag(FLAGS_tx_size);
   const std::string sync = absl::GetFlag(FLAGS_sqlite_synchronous);
 
@@ -171,7 +192,7 @@ int Main(const char* argv0) {
   co.nodes = nodes;
   co.workers = workers;
   co.dir = dir;
-  co.node_binary = *binary;
+  co.node_binary = binary;
   co.committee_flags = {
       absl::StrCat("--sqlite_synchronous=", sync),
       absl::StrCat("--batch_size_bytes=", absl::GetFlag(FLAGS_batch_size_bytes)),
@@ -185,14 +206,14 @@ int Main(const char* argv0) {
   auto cluster = LocalCluster::Create(co);
   if (!cluster.ok()) {
     std::cerr << "local_bench: " << cluster.status().message() << std::endl;
-    return 1;
+    return std::nullopt;
   }
   std::cerr << "local_bench: " << nodes << " authorities x (primary + " << workers
             << " worker) as separate processes, ports from " << (*cluster)->base_port()
             << ", working directory " << dir << std::endl;
   if (absl::Status s = (*cluster)->StartAll(); !s.ok()) {
     std::cerr << "local_bench: " << s.message() << std::endl;
-    return 1;
+    return std::nullopt;
   }
   ClientContext context;
   // Wait until every primary serves its output (a heartbeat arrives).
@@ -208,17 +229,18 @@ int Main(const char* argv0) {
     }
     if (!up) {
       std::cerr << "local_bench: authority " << i << " did not come up; logs in " << dir << std::endl;
-      return 1;
+      return std::nullopt;
     }
   }
 
   std::atomic<bool> load_done{false};
+  std::atomic<bool> tails_stop{false};
   std::atomic<uint64_t> expected{UINT64_MAX};
   std::vector<TailResult> tails(nodes);
   std::vector<std::thread> tail_threads;
   for (int i = 0; i < nodes; ++i) {
     tail_threads.emplace_back(Tail, context.get(), (*cluster)->output_address(i), &load_done,
-                              &expected, &tails[i]);
+                              &expected, &tails_stop, &tails[i]);
   }
   const int clients = nodes * workers;
   std::vector<absl::StatusOr<SubmitReport>> reports(clients, absl::UnknownError("not run"));
@@ -262,7 +284,7 @@ int Main(const char* argv0) {
     drained = true;
     for (const TailResult& t : tails) drained &= t.transactions >= sequenced || !t.error.empty();
   }
-  g_stop.store(true);
+  tails_stop.store(true);
   for (auto& t : tail_threads) t.join();
   absl::Status alive = (*cluster)->CheckAlive();
   (*cluster)->StopAll();
@@ -305,7 +327,21 @@ int Main(const char* argv0) {
   } else {
     std::system(absl::StrCat("rm -rf '", dir, "'").c_str());
   }
-  std::cout << absl::StrFormat(
+  Point point;
+  point.rate = rate;
+  point.submitted = submitted;
+  point.accepted = accepted;
+  point.refused = refused;
+  point.not_sent = not_sent;
+  point.committed = committed;
+  point.tps_consensus = tps_consensus;
+  point.tps_e2e = tps_e2e;
+  point.consensus_ms_p50 = c50;
+  point.e2e_ms_p50 = e50;
+  point.e2e_ms_p99 = e99;
+  point.drained = drained;
+  point.ok = alive.ok() && committed > 0;
+  point.json = absl::StrFormat(
                    "{\"nodes\": %d, \"workers\": %d, \"tx_size\": %d, \"rate\": %.0f, "
                    "\"duration_s\": %.1f, \"sqlite_synchronous\": \"%s\", \"submitted\": %u, "
                    "\"accepted\": %u, \"committed_transactions\": %u, \"tps_consensus\": %.0f, "
@@ -314,9 +350,119 @@ int Main(const char* argv0) {
                    "\"duplicate_batches\": %u, \"duplicate_samples\": %u, \"transport\": \"%s\"}",
                    nodes, workers, tx_size, rate, duration, sync, submitted, accepted, committed,
                    tps_consensus, tps_e2e, c50, e50, e99, drained ? "true" : "false", t0.duplicate_batches,
-                   t0.duplicate_samples, plaintext ? "plaintext" : "curvezmq")
-            << std::endl;
-  return alive.ok() && committed > 0 ? 0 : 1;
+                   t0.duplicate_samples, plaintext ? "plaintext" : "curvezmq");
+  return point;
+}
+
+// The sweep's figure, like the Narwhal and Bullshark papers': committed
+// throughput (x) against end-to-end latency (y), p50 and p99, one marker
+// per offered rate.
+std::string SweepSvg(const std::vector<Point>& points, const std::string& title) {
+  const double w = 720, h = 440, left = 80, right = 30, top = 40, bottom = 60;
+  double max_x = 1, max_y = 1;
+  for (const Point& p : points) {
+    max_x = std::max(max_x, p.tps_e2e);
+    max_y = std::max(max_y, p.e2e_ms_p99);
+  }
+  // Round the axes up to a 1-2-5 step.
+  auto nice = [](double v) {
+    double step = std::pow(10, std::floor(std::log10(v)));
+    for (double m : {1.0, 2.0, 5.0, 10.0}) {
+      if (m * step >= v) return m * step;
+    }
+    return 10 * step;
+  };
+  max_x = nice(max_x * 1.05);
+  max_y = nice(max_y * 1.05);
+  auto X = [&](double v) { return left + (w - left - right) * v / max_x; };
+  auto Y = [&](double v) { return h - bottom - (h - top - bottom) * v / max_y; };
+  std::string svg = absl::StrFormat(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" "
+      "font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
+      "<text x=\"%.0f\" y=\"24\" font-size=\"14\">%s</text>\n",
+      w, h, left, title);
+  for (int i = 0; i <= 5; ++i) {
+    const double vx = max_x * i / 5, vy = max_y * i / 5;
+    absl::StrAppendFormat(&svg,
+                          "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n"
+                          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0fk</text>\n"
+                          "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n"
+                          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>\n",
+                          X(vx), Y(0), X(vx), Y(max_y), X(vx), h - bottom + 18, vx / 1000, X(0), Y(vy), X(max_x),
+                          Y(vy), left - 6, Y(vy) + 4, vy);
+  }
+  absl::StrAppendFormat(&svg,
+                        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">committed throughput (tx/s)</text>\n"
+                        "<text transform=\"translate(18,%.1f) rotate(-90)\" text-anchor=\"middle\">end-to-end "
+                        "latency (ms)</text>\n",
+                        (left + w - right) / 2, h - 16, (top + h - bottom) / 2);
+  for (const auto& [series, color] : {std::pair<int, const char*>{0, "#1f77b4"}, {1, "#d62728"}}) {
+    std::string path;
+    for (const Point& p : points) {
+      const double y = series == 0 ? p.e2e_ms_p50 : p.e2e_ms_p99;
+      absl::StrAppendFormat(&path, "%s%.1f,%.1f ", path.empty() ? "M" : "L", X(p.tps_e2e), Y(y));
+      absl::StrAppendFormat(&svg,
+                            "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>offered %.0f tx/s: "
+                            "%.0f tx/s, p50 %.0f ms, p99 %.0f ms</title></circle>\n",
+                            X(p.tps_e2e), Y(y), color, p.rate, p.tps_e2e, p.e2e_ms_p50, p.e2e_ms_p99);
+    }
+    absl::StrAppendFormat(&svg, "<path d=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"/>\n", path, color);
+    absl::StrAppendFormat(&svg, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">%s</text>\n", w - right - 120,
+                          top + 16 + 16 * series, color, series == 0 ? "p50 latency" : "p99 latency");
+  }
+  svg += "</svg>\n";
+  return svg;
+}
+
+int Main(const char* argv0) {
+  auto binary = absl::GetFlag(FLAGS_node_binary).empty()
+                    ? FindBinary("node/narwhal_node", argv0)
+                    : absl::StatusOr<std::string>(absl::GetFlag(FLAGS_node_binary));
+  if (!binary.ok()) {
+    std::cerr << "local_bench: " << binary.status().message() << std::endl;
+    return 1;
+  }
+  if (!absl::GetFlag(FLAGS_sweep)) {
+    std::optional<Point> p = RunPoint(*binary, absl::GetFlag(FLAGS_rate));
+    if (!p.has_value()) return 1;
+    std::cout << p->json << std::endl;
+    return p->ok ? 0 : 1;
+  }
+  std::vector<double> rates;
+  for (const std::string& r : absl::GetFlag(FLAGS_sweep_rates)) {
+    double v = 0;
+    if (!absl::SimpleAtod(r, &v) || v <= 0) {
+      std::cerr << "local_bench: --sweep_rates: bad rate '" << r << "'" << std::endl;
+      return 2;
+    }
+    rates.push_back(v);
+  }
+  std::vector<Point> points;
+  bool all_ok = true;
+  for (double rate : rates) {
+    if (g_stop.load()) break;
+    std::optional<Point> p = RunPoint(*binary, rate);
+    if (!p.has_value()) return 1;
+    all_ok &= p->ok;
+    std::cout << p->json << std::endl;
+    points.push_back(*std::move(p));
+  }
+  std::cout << "\n offered tx/s | committed tx/s | e2e p50 ms | e2e p99 ms | consensus p50 ms | refused\n"
+            << " -------------|----------------|------------|------------|------------------|--------\n";
+  for (const Point& p : points) {
+    std::cout << absl::StrFormat(" %12.0f | %14.0f | %10.0f | %10.0f | %16.0f | %u\n", p.rate, p.tps_e2e,
+                                 p.e2e_ms_p50, p.e2e_ms_p99, p.consensus_ms_p50, p.refused);
+  }
+  const std::string plot = absl::GetFlag(FLAGS_sweep_plot);
+  const std::string title = absl::StrFormat(
+      "narwhal local benchmark: %d authorities, %d-byte transactions, %.0f s per point, SQLite %s, %s",
+      absl::GetFlag(FLAGS_nodes), absl::GetFlag(FLAGS_tx_size), absl::GetFlag(FLAGS_duration_s),
+      absl::GetFlag(FLAGS_sqlite_synchronous), absl::GetFlag(FLAGS_plaintext) ? "plaintext" : "CurveZMQ");
+  std::ofstream out(plot);
+  out << SweepSvg(points, title);
+  out.close();
+  std::cout << (out ? " Plot written to " : " Could not write the plot to ") << plot << std::endl;
+  return all_ok && out ? 0 : 1;
 }
 
 }  // namespace
@@ -325,7 +471,7 @@ int Main(const char* argv0) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "local_bench [--duration_s 20] [--rate 50000] [--tx_size 512] [--nodes 4] [--workers 1] "
-      "[--sqlite_synchronous NORMAL|FULL]\n"
+      "[--sqlite_synchronous NORMAL|FULL] [--sweep [--sweep_rates 25000,50000,...] [--sweep_plot F.svg]]\n"
       "Starts a committee of narwhal_node processes on loopback, drives load, prints a summary "
       "and a JSON line, stops every process.");
   absl::ParseCommandLine(argc, argv);
