@@ -684,6 +684,14 @@ void Primary::OnCommitted(const std::vector<CommittedSubDag>& committed_in) {
                     env_.store->AppendCommitted({sub.index, EncodeCommittedSubDag(sub)}, state))) {
       return;
     }
+    // Durable, hence committed: reported now, before the housekeeping
+    // writes below. If one of those fails the role halts, and its restart
+    // goes on from the next index: a commit reported only after them would
+    // never be reported at all.
+    consensus_next_index_ = sub.index + 1;
+    ++stats_.sub_dags_committed;
+    stats_.certificates_committed += sub.certificates.size();
+    if (hooks_.on_commit) hooks_.on_commit(sub);
     PruneCommittedRows(sub.index);
     if (fail_stop_.halted()) return;
     for (const CertificatePtr& c : sub.certificates) {
@@ -693,10 +701,6 @@ void Primary::OnCommitted(const std::vector<CommittedSubDag>& committed_in) {
       own_uncommitted_.erase(c->round());
     }
     if (fail_stop_.halted()) return;
-    consensus_next_index_ = sub.index + 1;
-    ++stats_.sub_dags_committed;
-    stats_.certificates_committed += sub.certificates.size();
-    if (hooks_.on_commit) hooks_.on_commit(sub);
     // After the commit is durable and reported: the executor may append its
     // row at once (every batch read locally).
     executor_->OnCommitted(sub, prune_batches_sent_);
