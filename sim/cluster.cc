@@ -258,10 +258,13 @@ void Cluster::OnHalt(AuthorityIndex a, uint32_t role, const absl::Status& status
   nodes_[a].role_halted[role] = true;
   // As an operator's supervisor sees a process exit: the role goes down
   // (its store is kept); the fault schedule may restart it. Not inside the
-  // reactor's own call: the crash destroys it.
+  // reactor's own call: the crash destroys it. Only if it is still halted
+  // then: a restart at this same instant (heal_all, the end of the storage
+  // faults) may have replaced it with a role that recovered, which must
+  // not be taken down in its place.
   const uint32_t incarnation = nodes_[a].incarnation;
   scheduler_.Schedule(0, [this, a, role, incarnation] {
-    if (nodes_[a].incarnation == incarnation) CrashRole(a, role);
+    if (nodes_[a].incarnation == incarnation && nodes_[a].role_halted[role]) CrashRole(a, role);
   });
 }
 

@@ -86,6 +86,11 @@ constexpr FixedSeed kFixedSeeds[] = {
     // next index, so the commit was never reported (agreement: a gap).
     {17, "on_commit right after the durable commit"},
     {35, "on_commit right after the durable commit"},
+    // Two restarts at the heal failed (faults still on) and each scheduled
+    // the crash of the halted primary; the third, once the faults ended,
+    // recovered and was then taken down by those crashes: the authority's
+    // primary stayed down (availability).
+    {16, "a halted role's deferred crash spares a restarted one"},
 };
 
 TEST(StorageFaultsTest, SwarmSeedsThatOnceFailedAreClean) {
