@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/store/checksummed_store.h"
 #include "core/wire_cache.h"
 #include "glog/logging.h"
 
@@ -98,7 +99,9 @@ std::unique_ptr<Store> Cluster::MakeStore(AuthorityIndex a, uint32_t role, Fault
     store = std::make_unique<FaultyStore>(store_factory_(), &scheduler_, seed, o);
   }
   *faulty = store.get();
-  return store;
+  // The product's checksums over the faulty disk, as the node has them over
+  // SQLite: a damaged row read back is DataLoss, not a value.
+  return std::make_unique<ChecksummedStore>(std::move(store));
 }
 
 void Cluster::ArmStorageFaults(bool armed) {

@@ -91,6 +91,12 @@ constexpr FixedSeed kFixedSeeds[] = {
     // recovered and was then taken down by those crashes: the authority's
     // primary stayed down (availability).
     {16, "a halted role's deferred crash spares a restarted one"},
+    {47, "a halted role's deferred crash spares a restarted one"},
+    {51, "a halted role's deferred crash spares a restarted one"},
+    {56, "a halted role's deferred crash spares a restarted one"},
+    // A corrupted certificate read at recovery parsed, with another digest:
+    // a "second certificate" of its author and round that stalled the DAG.
+    {115, "rows checksummed (ChecksummedStore)"},
 };
 
 TEST(StorageFaultsTest, SwarmSeedsThatOnceFailedAreClean) {
