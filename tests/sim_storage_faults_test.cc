@@ -97,6 +97,10 @@ constexpr FixedSeed kFixedSeeds[] = {
     // A corrupted certificate read at recovery parsed, with another digest:
     // a "second certificate" of its author and round that stalled the DAG.
     {115, "rows checksummed (ChecksummedStore)"},
+    // A primary ACKed a header, then halted in the same handler before it
+    // voted: the author, ACKed, never sent the header again (with authority
+    // 3 Byzantine, the round had no quorum without that vote).
+    {109, "a halt takes back the frames of its handler"},
 };
 
 TEST(StorageFaultsTest, SwarmSeedsThatOnceFailedAreClean) {
