@@ -101,6 +101,9 @@ constexpr FixedSeed kFixedSeeds[] = {
     // voted: the author, ACKed, never sent the header again (with authority
     // 3 Byzantine, the round had no quorum without that vote).
     {109, "a halt takes back the frames of its handler"},
+    // A primary ACKed a header that then waited for payload (its worker was
+    // down) and halted later, losing it; the author never sent it again.
+    {80, "an uncertified own header is sent again to those who did not vote"},
 };
 
 TEST(StorageFaultsTest, SwarmSeedsThatOnceFailedAreClean) {

@@ -159,6 +159,7 @@ absl::Status Primary::Recover() {
       std::vector<AuthorityIndex> all;
       for (AuthorityIndex a = 0; a < committee_.size(); ++a) if (a != self_) all.push_back(a);
       BroadcastOwnHeader(*h, all);  // the same header again: never a second one
+      ArmHeaderResend(*last);
     }
   }
   // Own batches not yet committed (the own_payload table) go back in the

@@ -172,6 +172,9 @@ class Primary {
   void Propose();
   void SignAndBroadcastHeader(Header header, bool store_it);
   void BroadcastOwnHeader(const Header& header, const std::vector<AuthorityIndex>& to);
+  // Sends our header of `round` again, while it is not certified, to those
+  // who have not voted for it (proposer.cc says why).
+  void ArmHeaderResend(Round round);
   // Our batches were committed: they need no re-proposal, ever.
   void ForgetOwnPayload(const std::vector<BatchRef>& committed);
   uint64_t StakeOf(Round round) const;
@@ -255,6 +258,7 @@ class Primary {
   bool header_delay_passed_ = false;
   TimerId header_timer_ = 0;
   TimerId leader_timer_ = 0;
+  TimerId header_resend_timer_ = 0;
   bool leader_timer_fired_ = false;
 
   // Our header in flight and its votes (vote_aggregator.h).
