@@ -400,6 +400,7 @@ void Primary::WakePayload(const BatchRef& ref) {
 absl::Status Primary::OnWorkerBatch(const Endpoint& from, const Digest& digest, WorkerId worker,
                                    bool ours, TimeUs created_at_us, Round stored_round) {
   const BatchRef ref{digest, worker};
+  if (ours && own_committed_recently_.contains(ref)) return absl::OkStatus();  // reported again: done already
   if (ours) {
     // Until it is committed, our worker must keep it (PruneBatchesBelow):
     // the lowest tag it was reported with.

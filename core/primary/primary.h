@@ -223,6 +223,13 @@ class Primary {
   // Our batches not committed yet -> the lowest round our worker tagged
   // them with (0: unknown). Workers keep them (PruneBatchesBelow).
   absl::btree_map<BatchRef, Round> own_pending_tags_;
+  // Our batches committed in the last kOwnCommittedMemoryUs, oldest first:
+  // a worker that retries a report we did not ACK (we halted; our restart
+  // proposed the batch from the own_payload table, and it was committed)
+  // must not have it queued and committed again.
+  static constexpr TimeUs kOwnCommittedMemoryUs = 60 * kSecondUs;
+  absl::btree_set<BatchRef> own_committed_recently_;
+  std::deque<std::pair<TimeUs, BatchRef>> own_committed_order_;
   // The prune_batches_below last sent to our workers (Cleanup): monotonic.
   Round prune_batches_sent_ = 0;
   Round PruneBatchesBelow() const;

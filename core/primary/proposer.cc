@@ -243,7 +243,13 @@ void Primary::WarnIfStuck() {
 }
 
 void Primary::ForgetOwnPayload(const std::vector<BatchRef>& committed) {
+  const TimeUs now = env_.clock->NowUs();
+  while (!own_committed_order_.empty() && own_committed_order_.front().first + kOwnCommittedMemoryUs < now) {
+    own_committed_recently_.erase(own_committed_order_.front().second);
+    own_committed_order_.pop_front();
+  }
   for (const BatchRef& b : committed) {
+    if (own_committed_recently_.insert(b).second) own_committed_order_.emplace_back(now, b);
     own_pending_tags_.erase(b);
     if (StoreFailed("removing committed own payload", env_.store->RemoveOwnPayload(b.digest, b.worker_id))) return;
   }
