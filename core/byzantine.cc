@@ -1,41 +1,44 @@
 #include "core/byzantine.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "core/byzantine/registry.h"
 
 namespace narwhal {
 
 std::vector<std::string> ByzantineBehavior::AllNames() {
-  return {"equivocate", "bad_signatures", "withhold_votes", "flood_future", "replay_stale",
-          "withhold_batches"};
+  std::vector<std::string> out;
+  for (const byzantine::Entry* e : byzantine::Registry()) out.emplace_back(e->name);
+  return out;
+}
+
+bool ByzantineBehavior::Has(std::string_view name) const {
+  const int i = byzantine::IndexOf(name);
+  return i >= 0 && std::binary_search(indices_.begin(), indices_.end(), static_cast<size_t>(i));
 }
 
 absl::StatusOr<ByzantineBehavior> ByzantineBehavior::Parse(std::string_view names) {
   ByzantineBehavior b;
   for (absl::string_view n : absl::StrSplit(absl::string_view(names.data(), names.size()), ',',
                                             absl::SkipEmpty())) {
-    if (n == "equivocate") b.equivocate_headers = true;
-    else if (n == "bad_signatures") b.invalid_signatures = true;
-    else if (n == "withhold_votes") b.withhold_votes = true;
-    else if (n == "flood_future") b.flood_future_headers = true;
-    else if (n == "replay_stale") b.replay_stale = true;
-    else if (n == "withhold_batches") b.withhold_batches = true;
-    else
+    const int i = byzantine::IndexOf(std::string_view(n.data(), n.size()));
+    if (i < 0) {
       return absl::InvalidArgumentError(absl::StrCat("unknown Byzantine behaviour \"", n,
                                                      "\"; known: ", absl::StrJoin(AllNames(), ", ")));
+    }
+    b.indices_.push_back(static_cast<size_t>(i));
   }
+  std::sort(b.indices_.begin(), b.indices_.end());
+  b.indices_.erase(std::unique(b.indices_.begin(), b.indices_.end()), b.indices_.end());
   return b;
 }
 
 std::string ByzantineBehavior::ToString() const {
   std::vector<std::string> out;
-  if (equivocate_headers) out.push_back("equivocate");
-  if (invalid_signatures) out.push_back("bad_signatures");
-  if (withhold_votes) out.push_back("withhold_votes");
-  if (flood_future_headers) out.push_back("flood_future");
-  if (replay_stale) out.push_back("replay_stale");
-  if (withhold_batches) out.push_back("withhold_batches");
+  for (size_t i : indices_) out.emplace_back(byzantine::Registry()[i]->name);
   return absl::StrJoin(out, ",");
 }
 

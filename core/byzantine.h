@@ -1,7 +1,15 @@
-// Named Byzantine behaviours an authority can be given in the simulator
-// (DESIGN.md section 8). They live in the product code, like FoundationDB's
-// BUGGIFY, because a Byzantine node is the real node doing the wrong thing;
-// the node binary never sets them.
+// Which Byzantine behaviours an authority is given in the simulator
+// (DESIGN.md section 8), by name. They live in the product code, like
+// FoundationDB's BUGGIFY, because a Byzantine node is the real node doing
+// the wrong thing; the node binary never sets them. Each behaviour is one
+// file under core/byzantine/ and one line of core/byzantine/behaviors.def;
+// this is only the set of names (what scenario files and --byzantine say),
+// and core/byzantine/composite.h turns it into the hooks Primary and Worker
+// call.
+//
+//   auto b = ByzantineBehavior::Parse("equivocate,withhold_votes");
+//   b->Has("equivocate");   // true
+//   b->ToString();          // "equivocate,withhold_votes" (registry order)
 #ifndef NARWHAL_CORE_BYZANTINE_H_
 #define NARWHAL_CORE_BYZANTINE_H_
 
@@ -13,29 +21,28 @@
 
 namespace narwhal {
 
-struct ByzantineBehavior {
-  // Two different headers per round: one to half the committee, one to the rest.
-  bool equivocate_headers = false;
-  // Headers and votes carry signatures that do not verify.
-  bool invalid_signatures = false;
-  // Never votes for anyone's header.
-  bool withhold_votes = false;
-  // Each round, also sends headers for rounds far in the future.
-  bool flood_future_headers = false;
-  // Re-sends old headers, votes and certificates (from gc_depth rounds back).
-  bool replay_stale = false;
-  // The worker ACKs batches but never serves them to anyone who asks.
-  bool withhold_batches = false;
+class ByzantineBehavior {
+ public:
+  // None: an honest authority.
+  ByzantineBehavior() = default;
 
-  bool any() const {
-    return equivocate_headers || invalid_signatures || withhold_votes || flood_future_headers ||
-           replay_stale || withhold_batches;
-  }
-  // "equivocate", "bad_signatures", "withhold_votes", "flood_future",
-  // "replay_stale", "withhold_batches"; comma-separated.
+  bool any() const { return !indices_.empty(); }
+  bool Has(std::string_view name) const;
+  // Registry indices of the behaviours, ascending, each once.
+  const std::vector<size_t>& indices() const { return indices_; }
+
+  // Comma-separated names, in any order, repeats and empty parts ignored
+  // ("" is no behaviour). On an unknown name returns InvalidArgument naming
+  // it and listing the known ones.
   static absl::StatusOr<ByzantineBehavior> Parse(std::string_view names);
+  // The names, comma-separated, in registry order: Parse(ToString()) is the
+  // same set.
   std::string ToString() const;
+  // Every known name, in registry order (core/byzantine/behaviors.def).
   static std::vector<std::string> AllNames();
+
+ private:
+  std::vector<size_t> indices_;
 };
 
 }  // namespace narwhal

@@ -176,6 +176,9 @@ absl::Status LocalCluster::StartAuthority(int i) {
                                      absl::StrCat("--store=", o.dir, "/store-", i),
                                      absl::StrCat("--stats_interval_s=", o.stats_interval_s)};
     argv.insert(argv.end(), o.run_flags.begin(), o.run_flags.end());
+    if (auto p = launch_prefix_.find(i); p != launch_prefix_.end()) {
+      argv.insert(argv.begin(), p->second.begin(), p->second.end());
+    }
     auto child = ChildProcess::Spawn(argv, absl::StrCat(o.dir, "/node-", i, "-", log_role, ".log"));
     if (!child.ok()) return child.status();
     processes_[i].push_back(*std::move(child));
@@ -207,6 +210,11 @@ void LocalCluster::StopAll() {
     for (auto& p : list) p->Stop(5000);
     list.clear();
   }
+}
+
+std::optional<int> LocalCluster::ExitStatus(int i, size_t role) {
+  if (role >= processes_[i].size()) return std::nullopt;
+  return processes_[i][role]->Wait(0);
 }
 
 absl::Status LocalCluster::CheckAlive() const {

@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,12 +66,18 @@ class LocalCluster {
 
   // Starts (or restarts, on the same stores) every role of authority i.
   absl::Status StartAuthority(int i);
+  // Authority i's processes start as `prefix... narwhal_node run ...` (for
+  // example a shell that lowers a resource limit first); empty: directly.
+  void SetLaunchPrefix(int i, std::vector<std::string> prefix) { launch_prefix_[i] = std::move(prefix); }
   absl::Status StartAll();
   // kill -9 (or `sig`) every process of authority i, and reaps them.
   void KillAuthority(int i, int sig = 9);
   void StopAll();
   // Non-OK if a process we started died on its own.
   absl::Status CheckAlive() const;
+  // The wait status (waitpid) of authority i's process `role` (0 primary,
+  // 1 + w worker w) if it has ended.
+  std::optional<int> ExitStatus(int i, size_t role);
 
   std::string output_address(int i) const;
   std::string transactions_address(int i, int worker) const;
@@ -88,6 +95,7 @@ class LocalCluster {
   // authority -> its processes (primary first).
   std::vector<std::vector<std::unique_ptr<ChildProcess>>> processes_;
   std::vector<int> restarts_;
+  std::map<int, std::vector<std::string>> launch_prefix_;
 };
 
 }  // namespace narwhal::node

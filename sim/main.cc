@@ -60,7 +60,8 @@ ABSL_FLAG(std::string, partition, "",
           "start_s:end_s:a,b,... cuts the listed authorities off from the rest between the two times.");
 ABSL_FLAG(std::string, byzantine, "",
           "authority:behaviour[+behaviour] list, e.g. 3:equivocate or 2:withhold_votes+flood_future. "
-          "Behaviours: equivocate, bad_signatures, withhold_votes, flood_future, replay_stale, withhold_batches.");
+          "Behaviours: the names of core/byzantine/behaviors.def, tabled in docs/simulator.md (an unknown name's "
+          "error lists them all).");
 ABSL_FLAG(bool, sqlite, false, "Use SQLite in memory as every node's store (the node's SQL) instead of the in-memory store.");
 ABSL_FLAG(bool, insecure_signatures, false,
           "Use the cheap simulation-only signature scheme (for huge committees); said in the output.");

@@ -1,42 +1,13 @@
 #include "sim/minimize.h"
 
 #include <algorithm>
-#include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "sim/faults/fault_kind.h"
 #include "sim/sweep.h"
 
 namespace narwhal::sim {
 namespace {
-
-using K = FaultEvent::Kind;
-
-// The kind that ends `k`, if `k` starts something that lasts.
-std::optional<K> EndOf(K k) {
-  switch (k) {
-    case K::kCrash: return K::kRestart;
-    case K::kPause: return K::kResume;
-    case K::kPartition: return K::kUnpartition;
-    case K::kBlock: return K::kUnblock;
-    case K::kClog: return K::kUnclog;
-    case K::kSetLoss: return K::kSetLoss;
-    case K::kSetDelay: return K::kSetDelay;
-    default: return std::nullopt;
-  }
-}
-
-bool Ends(const FaultEvent& start, const FaultEvent& end) {
-  auto want = EndOf(start.kind);
-  if (!want || end.kind != *want) return false;
-  switch (start.kind) {
-    case K::kCrash:
-    case K::kPause: return start.node == end.node;
-    case K::kPartition:
-    case K::kBlock:
-    case K::kClog: return start.group_a == end.group_a && start.group_b == end.group_b;
-    default: return true;  // the next loss/delay change returns the spike
-  }
-}
 
 std::vector<FaultEvent> Pick(const std::vector<FaultEvent>& faults, const std::vector<std::vector<size_t>>& units) {
   std::vector<size_t> idx;
@@ -56,9 +27,10 @@ std::vector<std::vector<size_t>> FaultUnits(const std::vector<FaultEvent>& fault
     if (used[i]) continue;
     used[i] = true;
     std::vector<size_t> unit = {i};
-    if (EndOf(faults[i].kind)) {
+    // What ends a fault is its kind's entry in the fault table.
+    if (faults::KindOf(faults[i].kind).ended_by) {
       for (size_t j = i + 1; j < faults.size(); ++j) {
-        if (!used[j] && Ends(faults[i], faults[j])) {
+        if (!used[j] && faults::Ends(faults[i], faults[j])) {
           used[j] = true;
           unit.push_back(j);
           break;

@@ -15,6 +15,7 @@
 #include "core/byzantine.h"
 #include "glog/logging.h"
 #include "google/protobuf/util/json_util.h"
+#include "sim/faults/fault_kind.h"
 #include "sim/scenario.pb.h"
 #include "sim/storage_options.h"
 
@@ -22,18 +23,8 @@ namespace narwhal::sim {
 namespace {
 
 namespace pb = ::narwhal::sim::scenario;
-using K = FaultEvent::Kind;
-
-// Saturating: NaN and values beyond what TimeUs holds become the largest
-// TimeUs, which every "before the end of the run" check refuses (llround of
-// NaN was INT64_MIN, which passed them; found by fuzzing).
-TimeUs ToUsSaturating(double us) {
-  if (!(us < 9.0e18)) return std::numeric_limits<TimeUs>::max();
-  if (us < -9.0e18) return std::numeric_limits<TimeUs>::min();
-  return static_cast<TimeUs>(std::llround(us));
-}
-TimeUs SecondsToUs(double s) { return ToUsSaturating(s * 1e6); }
-TimeUs MillisToUs(double ms) { return ToUsSaturating(ms * 1e3); }
+TimeUs SecondsToUs(double s) { return faults::ToUsSaturating(s * 1e6); }
+using faults::MillisToUs;
 
 class Errors {
  public:
@@ -45,12 +36,6 @@ class Errors {
  private:
   std::string origin_;
 };
-
-bool IsNodeKind(K k) { return k == K::kCrash || k == K::kRestart || k == K::kPause || k == K::kResume; }
-bool IsGroupKind(K k) {
-  return k == K::kPartition || k == K::kUnpartition || k == K::kBlock || k == K::kUnblock || k == K::kClog ||
-         k == K::kUnclog;
-}
 
 absl::Status CheckGroup(const Errors& e, const std::string& field, const std::vector<AuthorityIndex>& g, size_t n) {
   absl::btree_set<AuthorityIndex> seen;
@@ -72,31 +57,31 @@ std::vector<AuthorityIndex> Complement(const std::vector<AuthorityIndex>& g, siz
   return out;
 }
 
-// One scenario fault (plus its `until_s` end, if any) onto `out`.
+// One scenario fault (plus its `until_s` end, if any) onto `out`. Which
+// fields a kind reads, how its values are checked and what ends it are its
+// entry in the fault table (sim/faults/fault_kind.h).
 absl::Status AddFault(const Errors& e, const pb::Fault& f, size_t index, const SimulationOptions& o,
                       std::vector<FaultEvent>* out) {
   const std::string field = absl::StrCat("faults[", index, "]");
-  std::optional<K> kind;
   std::vector<std::string> names;
-  for (const auto& [name, k] : FaultEvent::AllKinds()) {
-    names.push_back(name);
-    if (name == f.kind()) kind = k;
-  }
+  for (const faults::FaultKind* k : faults::AllFaultKinds()) names.push_back(k->name);
   if (f.kind().empty()) return e.Bad(absl::StrCat(field, ".kind"), absl::StrCat("missing; one of ", absl::StrJoin(names, ", ")));
-  if (!kind) {
+  const faults::FaultKind* kind = faults::FindKind(f.kind());
+  if (kind == nullptr) {
     return e.Bad(absl::StrCat(field, ".kind"),
                  absl::StrCat("unknown kind \"", f.kind(), "\"; one of ", absl::StrJoin(names, ", ")));
   }
+  const auto uses = [&](faults::Field x) { return (kind->fields & x) != 0; };
   if (!(f.at_s() >= 0)) return e.Bad(absl::StrCat(field, ".at_s"), "must be >= 0");
   FaultEvent ev;
-  ev.kind = *kind;
+  ev.kind = kind->kind;
   ev.at_us = SecondsToUs(f.at_s());
   if (ev.at_us >= o.duration_us) {
     return e.Bad(absl::StrCat(field, ".at_s"), absl::StrCat(f.at_s(), " is not before the end of the run (duration_s ",
                                                             o.duration_us / 1e6, ")"));
   }
   const size_t n = o.cluster.nodes;
-  if (IsNodeKind(ev.kind)) {
+  if (uses(faults::kNode)) {
     if (!f.has_node()) return e.Bad(absl::StrCat(field, ".node"), absl::StrCat("required for ", f.kind()));
     if (f.node() >= n) {
       return e.Bad(absl::StrCat(field, ".node"), absl::StrCat("authority ", f.node(), " is not in the committee (size ", n, ")"));
@@ -105,7 +90,7 @@ absl::Status AddFault(const Errors& e, const pb::Fault& f, size_t index, const S
   } else if (f.has_node()) {
     return e.Bad(absl::StrCat(field, ".node"), absl::StrCat("not used by ", f.kind()));
   }
-  if (IsGroupKind(ev.kind)) {
+  if (uses(faults::kGroups)) {
     if (f.group_a().empty()) return e.Bad(absl::StrCat(field, ".group_a"), absl::StrCat("required for ", f.kind()));
     ev.group_a.assign(f.group_a().begin(), f.group_a().end());
     ev.group_b.assign(f.group_b().begin(), f.group_b().end());
@@ -117,63 +102,35 @@ absl::Status AddFault(const Errors& e, const pb::Fault& f, size_t index, const S
     return e.Bad(absl::StrCat(field, ".group_a"), absl::StrCat("not used by ", f.kind()));
   }
   if (!f.role().empty()) {
-    if (ev.kind != K::kPartition && ev.kind != K::kUnpartition && ev.kind != K::kCrash && ev.kind != K::kRestart) {
-      return e.Bad(absl::StrCat(field, ".role"), absl::StrCat("not used by ", f.kind()));
-    }
+    if (!uses(faults::kRole)) return e.Bad(absl::StrCat(field, ".role"), absl::StrCat("not used by ", f.kind()));
     if (f.role() != "primary" && f.role() != "workers") {
       return e.Bad(absl::StrCat(field, ".role"), absl::StrCat("must be \"primary\" or \"workers\", got \"", f.role(), "\""));
     }
     ev.role = f.role();
   }
-  FaultEvent end = ev;
-  switch (ev.kind) {
-    case K::kSetLoss:
-      if (!f.has_loss()) return e.Bad(absl::StrCat(field, ".loss"), "required for set_loss");
-      if (f.loss() < 0 || f.loss() > 1) return e.Bad(absl::StrCat(field, ".loss"), "must be a probability in [0, 1]");
-      ev.value = f.loss();
-      end.value = o.cluster.network.packet_loss_probability;
-      break;
-    case K::kSetDelay:
-      if (!f.has_delay_ms()) return e.Bad(absl::StrCat(field, ".delay_ms"), "required for set_delay");
-      if (f.delay_ms() <= 0) return e.Bad(absl::StrCat(field, ".delay_ms"), "must be > 0");
-      ev.value_us = MillisToUs(f.delay_ms());
-      end.value_us = o.cluster.network.one_way_delay_us_mean;
-      break;
-    case K::kClog:
-      if (!f.has_extra_delay_ms()) return e.Bad(absl::StrCat(field, ".extra_delay_ms"), "required for clog");
-      if (f.extra_delay_ms() <= 0) return e.Bad(absl::StrCat(field, ".extra_delay_ms"), "must be > 0");
-      ev.value_us = MillisToUs(f.extra_delay_ms());
-      break;
-    default:
-      break;
+  if (kind->parse_values != nullptr) {
+    const faults::FieldError bad = [&](absl::string_view name, absl::string_view why) {
+      return e.Bad(absl::StrCat(field, ".", name), why);
+    };
+    if (auto s = kind->parse_values(f, bad, &ev); !s.ok()) return s;
   }
-  if (ev.kind != K::kSetLoss && f.has_loss()) return e.Bad(absl::StrCat(field, ".loss"), absl::StrCat("not used by ", f.kind()));
-  if (ev.kind != K::kSetDelay && f.has_delay_ms()) {
+  if (!uses(faults::kLoss) && f.has_loss()) return e.Bad(absl::StrCat(field, ".loss"), absl::StrCat("not used by ", f.kind()));
+  if (!uses(faults::kDelayMs) && f.has_delay_ms()) {
     return e.Bad(absl::StrCat(field, ".delay_ms"), absl::StrCat("not used by ", f.kind()));
   }
-  if (ev.kind != K::kClog && f.has_extra_delay_ms()) {
+  if (!uses(faults::kExtraDelayMs) && f.has_extra_delay_ms()) {
     return e.Bad(absl::StrCat(field, ".extra_delay_ms"), absl::StrCat("not used by ", f.kind()));
   }
   out->push_back(ev);
   if (!f.has_until_s()) return absl::OkStatus();
   if (f.until_s() <= f.at_s()) return e.Bad(absl::StrCat(field, ".until_s"), "must be after at_s");
-  end.at_us = SecondsToUs(f.until_s());
-  if (end.at_us >= o.duration_us) {
+  const TimeUs until_us = SecondsToUs(f.until_s());
+  if (until_us >= o.duration_us) {
     return e.Bad(absl::StrCat(field, ".until_s"), absl::StrCat(f.until_s(), " is not before the end of the run (duration_s ",
                                                                o.duration_us / 1e6, ")"));
   }
-  switch (ev.kind) {
-    case K::kCrash: end.kind = K::kRestart; break;
-    case K::kPause: end.kind = K::kResume; break;
-    case K::kPartition: end.kind = K::kUnpartition; break;
-    case K::kBlock: end.kind = K::kUnblock; break;
-    case K::kClog: end.kind = K::kUnclog; end.value_us = 0; break;
-    case K::kSetLoss:
-    case K::kSetDelay: break;
-    default:
-      return e.Bad(absl::StrCat(field, ".until_s"), absl::StrCat(f.kind(), " has no end"));
-  }
-  out->push_back(end);
+  if (!kind->ended_by) return e.Bad(absl::StrCat(field, ".until_s"), absl::StrCat(f.kind(), " has no end"));
+  out->push_back(faults::EndEvent(ev, until_us, o.cluster.network));
   return absl::OkStatus();
 }
 
@@ -336,7 +293,7 @@ absl::StatusOr<SimulationOptions> ParseScenario(absl::string_view json, absl::st
     if (SecondsToUs(s.heal_at_s()) >= o.duration_us) return e.Bad("heal_at_s", "must be before the end of the run");
     FaultEvent heal;
     heal.at_us = SecondsToUs(s.heal_at_s());
-    heal.kind = K::kHealAll;
+    heal.kind = FaultEvent::Kind::kHealAll;
     o.faults.push_back(heal);
   }
   std::stable_sort(o.faults.begin(), o.faults.end(),
@@ -410,16 +367,15 @@ std::string ScenarioJson(const SimulationOptions& unresolved, absl::string_view 
   for (const FaultEvent& f : o.faults) {
     pb::Fault* p = s.add_faults();
     p->set_at_s(f.at_us / 1e6);
-    p->set_kind(FaultEvent::KindName(f.kind));
-    if (IsNodeKind(f.kind)) p->set_node(f.node);
-    if (IsGroupKind(f.kind)) {
+    const faults::FaultKind& kind = faults::KindOf(f.kind);
+    p->set_kind(kind.name);
+    if (kind.fields & faults::kNode) p->set_node(f.node);
+    if (kind.fields & faults::kGroups) {
       for (AuthorityIndex a : f.group_a) p->add_group_a(a);
       for (AuthorityIndex a : f.group_b) p->add_group_b(a);
     }
     if (!f.role.empty()) p->set_role(f.role);
-    if (f.kind == K::kSetLoss) p->set_loss(f.value);
-    if (f.kind == K::kSetDelay) p->set_delay_ms(f.value_us / 1e3);
-    if (f.kind == K::kClog) p->set_extra_delay_ms(f.value_us / 1e3);
+    if (kind.print_values != nullptr) kind.print_values(f, p);
   }
   for (const auto& [a, b] : o.cluster.byzantine) {
     pb::Byzantine* p = s.add_byzantine();

@@ -6,7 +6,6 @@
 #include <optional>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -14,6 +13,7 @@
 #include "core/store/memory_store.h"
 #include "glog/logging.h"
 #include "sim/dag_export.h"
+#include "sim/faults/fault_kind.h"
 #include "sim/output_checker.h"
 #include "sim/sqlite_factory.h"
 #include "sim/storage_run.h"
@@ -28,8 +28,6 @@ double Percentile(std::vector<TimeUs> v, double p) {
   size_t i = static_cast<size_t>(p * (v.size() - 1));
   return static_cast<double>(v[i]) / kMillisecondUs;
 }
-
-std::string Group(const std::vector<AuthorityIndex>& g) { return absl::StrJoin(g, ","); }
 
 std::string JsonString(absl::string_view in) {
   std::string out = "\"";
@@ -140,289 +138,9 @@ class Load {
   absl::btree_map<std::tuple<AuthorityIndex, WorkerId, int>, std::vector<uint64_t>> submitted_;
 };
 
-// Applies faults to the cluster. Keeps each authority's state (running,
-// paused, crashed) so that a schedule that makes no sense at this point (a
-// restart of a running node, a resume of a crashed one: what minimization
-// produces when it removes half of a pair) is skipped with a log line
-// instead of confusing the cluster.
-class FaultApplier {
- public:
-  FaultApplier(Cluster* cluster, NetworkOptions baseline)
-      : cluster_(cluster), baseline_(baseline), paused_(cluster->committee().size(), false) {}
-
-  bool paused(AuthorityIndex a) const { return paused_[a]; }
-
-  void Apply(const FaultEvent& f) {
-    Network& net = cluster_->network();
-    using K = FaultEvent::Kind;
-    const size_t n = cluster_->committee().size();
-    if (f.node >= n) return;
-    switch (f.kind) {
-      case K::kSetLoss: {
-        NetworkOptions o = net.options();
-        o.packet_loss_probability = f.value;
-        net.set_options(o);
-        break;
-      }
-      case K::kSetDelay: {
-        NetworkOptions o = net.options();
-        o.one_way_delay_us_mean = std::max(f.value_us, o.one_way_delay_us_min);
-        net.set_options(o);
-        break;
-      }
-      case K::kPartition:
-        if (!f.role.empty()) {
-          net.PartitionRole(f.group_a, f.group_b, f.role == "primary" ? Network::Role::kPrimary : Network::Role::kWorkers);
-          break;
-        }
-        net.Partition(f.group_a, f.group_b);
-        break;
-      case K::kUnpartition:
-        if (!f.role.empty()) {
-          net.UnpartitionRole(f.group_a, f.group_b, f.role == "primary" ? Network::Role::kPrimary : Network::Role::kWorkers);
-          break;
-        }
-        for (AuthorityIndex x : f.group_a) {
-          for (AuthorityIndex y : f.group_b) {
-            net.Unblock(x, y);
-            net.Unblock(y, x);
-          }
-        }
-        break;
-      case K::kBlock:
-        for (AuthorityIndex x : f.group_a) for (AuthorityIndex y : f.group_b) net.Block(x, y);
-        break;
-      case K::kUnblock:
-        for (AuthorityIndex x : f.group_a) for (AuthorityIndex y : f.group_b) net.Unblock(x, y);
-        break;
-      case K::kClog:
-        for (AuthorityIndex x : f.group_a) for (AuthorityIndex y : f.group_b) net.Clog(x, y, f.value_us);
-        break;
-      case K::kUnclog:
-        for (AuthorityIndex x : f.group_a) for (AuthorityIndex y : f.group_b) net.Unclog(x, y);
-        break;
-      case K::kHeal:
-        net.HealAll();
-        break;
-      case K::kHealAll: {
-        net.HealAll();
-        NetworkOptions o = net.options();
-        o.packet_loss_probability = baseline_.packet_loss_probability;
-        o.packet_duplication_probability = baseline_.packet_duplication_probability;
-        o.one_way_delay_us_mean = baseline_.one_way_delay_us_mean;
-        net.set_options(o);
-        for (AuthorityIndex a = 0; a < n; ++a) {
-          if (paused_[a]) Resume(a);
-          if (!cluster_->IsUp(a)) cluster_->Restart(a);
-          for (uint32_t role = 0; role <= cluster_->committee().workers_per_authority(); ++role) {
-            cluster_->RestartRole(a, role);
-          }
-        }
-        cluster_->RestartHalted();
-        break;
-      }
-      case K::kCrash:
-        if (!cluster_->IsUp(f.node)) return Skip(f, "already down");
-        if (!f.role.empty()) {
-          if (paused_[f.node]) return Skip(f, "paused");
-          for (uint32_t role : Roles(f.role)) cluster_->CrashRole(f.node, role);
-          break;
-        }
-        if (paused_[f.node]) Resume(f.node);  // a paused machine can still die
-        cluster_->Crash(f.node);
-        break;
-      case K::kRestart:
-        if (!f.role.empty()) {
-          if (!cluster_->IsUp(f.node)) return Skip(f, "the authority is down");
-          for (uint32_t role : Roles(f.role)) cluster_->RestartRole(f.node, role);
-          break;
-        }
-        if (cluster_->IsUp(f.node)) return Skip(f, "it is running");
-        cluster_->Restart(f.node);
-        break;
-      case K::kPause:
-        if (!cluster_->IsUp(f.node) || paused_[f.node]) return Skip(f, "not running");
-        paused_[f.node] = true;
-        cluster_->Pause(f.node);
-        break;
-      case K::kResume:
-        if (!paused_[f.node]) return Skip(f, "not paused");
-        Resume(f.node);
-        break;
-    }
-  }
-
- private:
-  // "primary": role 0; "workers": every worker's role.
-  std::vector<uint32_t> Roles(const std::string& which) const {
-    if (which == "primary") return {0};
-    std::vector<uint32_t> roles;
-    for (uint32_t w = 0; w < cluster_->committee().workers_per_authority(); ++w) roles.push_back(w + 1);
-    return roles;
-  }
-  void Resume(AuthorityIndex a) {
-    paused_[a] = false;
-    cluster_->Resume(a);
-  }
-  void Skip(const FaultEvent& f, const char* why) {
-    VLOG(1) << "fault skipped (" << why << "): " << f.Describe();
-  }
-
-  Cluster* cluster_;
-  NetworkOptions baseline_;
-  std::vector<bool> paused_;
-};
-
 bool ByTime(const FaultEvent& a, const FaultEvent& b) { return a.at_us < b.at_us; }
 
 }  // namespace
-
-std::string FaultEvent::Describe() const {
-  using K = Kind;
-  std::string at = absl::StrFormat("t=%.3fs ", at_us / 1e6);
-  switch (kind) {
-    case K::kSetLoss: return absl::StrCat(at, "loss=", value);
-    case K::kSetDelay: return absl::StrCat(at, "delay_mean_ms=", value_us / 1000);
-    case K::kPartition:
-      return absl::StrCat(at, "partition [", Group(group_a), "]", role.empty() ? "" : absl::StrCat(" (", role, ")"), " | [",
-                          Group(group_b), "]");
-    case K::kBlock: return absl::StrCat(at, "block [", Group(group_a), "] -> [", Group(group_b), "]");
-    case K::kClog: return absl::StrCat(at, "clog [", Group(group_a), "] -> [", Group(group_b), "] +", value_us / 1000, "ms");
-    case K::kHeal: return absl::StrCat(at, "heal");
-    case K::kCrash: return absl::StrCat(at, "crash ", node, role.empty() ? "" : absl::StrCat(" (", role, ")"));
-    case K::kRestart: return absl::StrCat(at, "restart ", node, role.empty() ? "" : absl::StrCat(" (", role, ")"));
-    case K::kPause: return absl::StrCat(at, "pause ", node);
-    case K::kResume: return absl::StrCat(at, "resume ", node);
-    case K::kUnpartition:
-      return absl::StrCat(at, "unpartition [", Group(group_a), "]", role.empty() ? "" : absl::StrCat(" (", role, ")"),
-                          " | [", Group(group_b), "]");
-    case K::kUnblock: return absl::StrCat(at, "unblock [", Group(group_a), "] -> [", Group(group_b), "]");
-    case K::kUnclog: return absl::StrCat(at, "unclog [", Group(group_a), "] -> [", Group(group_b), "]");
-    case K::kHealAll: return absl::StrCat(at, "heal_all (network healed, rates reset, crashed restarted, paused resumed)");
-  }
-  return at;
-}
-
-std::vector<std::pair<std::string, FaultEvent::Kind>> FaultEvent::AllKinds() {
-  using K = Kind;
-  std::vector<std::pair<std::string, Kind>> out;
-  for (K k : {K::kSetLoss, K::kSetDelay, K::kPartition, K::kUnpartition, K::kBlock, K::kUnblock, K::kClog,
-              K::kUnclog, K::kHeal, K::kHealAll, K::kCrash, K::kRestart, K::kPause, K::kResume}) {
-    out.emplace_back(KindName(k), k);
-  }
-  return out;
-}
-
-const char* FaultEvent::KindName(Kind kind) {
-  using K = Kind;
-  switch (kind) {
-    case K::kSetLoss: return "set_loss";
-    case K::kSetDelay: return "set_delay";
-    case K::kPartition: return "partition";
-    case K::kBlock: return "block";
-    case K::kClog: return "clog";
-    case K::kHeal: return "heal";
-    case K::kCrash: return "crash";
-    case K::kRestart: return "restart";
-    case K::kPause: return "pause";
-    case K::kResume: return "resume";
-    case K::kUnpartition: return "unpartition";
-    case K::kUnblock: return "unblock";
-    case K::kUnclog: return "unclog";
-    case K::kHealAll: return "heal_all";
-  }
-  return "?";
-}
-
-std::vector<FaultPeriod> FaultPeriods(const std::vector<FaultEvent>& faults, const NetworkOptions& baseline,
-                                      TimeUs end_us) {
-  using K = FaultEvent::Kind;
-  std::vector<FaultPeriod> out;
-  // Open periods by key; closed by their inverse, a heal, or the end.
-  absl::btree_map<std::string, FaultPeriod> open;
-  auto close = [&](const std::string& key, TimeUs t) {
-    auto it = open.find(key);
-    if (it == open.end()) return;
-    it->second.end_us = t;
-    if (t > it->second.start_us) out.push_back(it->second);
-    open.erase(it);
-  };
-  auto close_prefix = [&](absl::string_view prefix, TimeUs t) {
-    std::vector<std::string> keys;
-    for (const auto& [k, p] : open) {
-      if (absl::StartsWith(k, prefix)) keys.push_back(k);
-    }
-    for (const auto& k : keys) close(k, t);
-  };
-  auto start = [&](const std::string& key, std::string kind, std::string label, TimeUs t) {
-    if (open.contains(key)) return;
-    open[key] = FaultPeriod{std::move(kind), std::move(label), t, t};
-  };
-  for (const FaultEvent& f : faults) {
-    const std::string groups = absl::StrCat("[", Group(f.group_a), "]", f.role.empty() ? "" : absl::StrCat("(", f.role, ")"),
-                                            "|[", Group(f.group_b), "]");
-    switch (f.kind) {
-      case K::kSetLoss:
-        close("loss", f.at_us);
-        if (f.value != baseline.packet_loss_probability) start("loss", "loss", absl::StrCat("loss ", f.value), f.at_us);
-        break;
-      case K::kSetDelay:
-        close("delay", f.at_us);
-        if (f.value_us != baseline.one_way_delay_us_mean) {
-          start("delay", "delay", absl::StrCat("delay ", f.value_us / kMillisecondUs, " ms"), f.at_us);
-        }
-        break;
-      case K::kPartition:
-        start(absl::StrCat("net/partition", groups), "partition",
-              absl::StrCat("partition [", Group(f.group_a), "]", f.role.empty() ? "" : absl::StrCat(" (", f.role, ")"),
-                           " | [", Group(f.group_b), "]"),
-              f.at_us);
-        break;
-      case K::kUnpartition:
-        close(absl::StrCat("net/partition", groups), f.at_us);
-        break;
-      case K::kBlock:
-        start(absl::StrCat("net/block", groups), "block",
-              absl::StrCat("block [", Group(f.group_a), "] -> [", Group(f.group_b), "]"), f.at_us);
-        break;
-      case K::kUnblock:
-        close(absl::StrCat("net/block", groups), f.at_us);
-        break;
-      case K::kClog:
-        start(absl::StrCat("net/clog", groups), "clog",
-              absl::StrCat("clog [", Group(f.group_a), "] -> [", Group(f.group_b), "] +",
-                           f.value_us / kMillisecondUs, " ms"), f.at_us);
-        break;
-      case K::kUnclog:
-        close(absl::StrCat("net/clog", groups), f.at_us);
-        break;
-      case K::kHeal:
-        close_prefix("net/", f.at_us);
-        break;
-      case K::kHealAll:
-        for (auto it = open.begin(); it != open.end(); it = open.begin()) close(it->first, f.at_us);
-        break;
-      case K::kCrash:
-        if (f.role.empty()) close(absl::StrCat("node/pause", f.node), f.at_us);
-        start(absl::StrCat("node/crash", f.node, f.role), "crash",
-              absl::StrCat("crash ", f.node, f.role.empty() ? "" : absl::StrCat(" (", f.role, ")")), f.at_us);
-        break;
-      case K::kRestart:
-        close(absl::StrCat("node/crash", f.node, f.role), f.at_us);
-        break;
-      case K::kPause:
-        start(absl::StrCat("node/pause", f.node), "pause", absl::StrCat("pause ", f.node), f.at_us);
-        break;
-      case K::kResume:
-        close(absl::StrCat("node/pause", f.node), f.at_us);
-        break;
-    }
-  }
-  for (auto it = open.begin(); it != open.end(); it = open.begin()) close(it->first, end_us);
-  std::stable_sort(out.begin(), out.end(),
-                   [](const FaultPeriod& a, const FaultPeriod& b) { return a.start_us < b.start_us; });
-  return out;
-}
 
 std::vector<FaultEvent> DrawCrashRestarts(uint64_t seed, size_t nodes, int count, TimeUs start_us,
                                           TimeUs end_us) {
@@ -559,13 +277,14 @@ SimulationResult RunSimulation(const SimulationOptions& unresolved) {
   }
 
   const std::vector<FaultEvent>& faults = options.faults;
-  auto applier = std::make_unique<FaultApplier>(&cluster, options.cluster.network);
-  load->set_is_paused([applier = applier.get()](AuthorityIndex a) { return applier->paused(a); });
+  auto world = std::make_unique<faults::World>(&cluster, options.cluster.network);
+  load->set_is_paused([world = world.get()](AuthorityIndex a) { return world->paused(a); });
   for (const FaultEvent& f : faults) {
     result.heal_us = std::max(result.heal_us, f.at_us);
-    cluster.scheduler().ScheduleAt(f.at_us, [applier = applier.get(), f] {
+    cluster.scheduler().ScheduleAt(f.at_us, [world = world.get(), f] {
       VLOG(1) << "fault: " << f.Describe();
-      applier->Apply(f);
+      if (f.node >= world->cluster().committee().size()) return;
+      faults::KindOf(f.kind).apply(*world, f);
     });
   }
   result.faults = faults;
@@ -702,6 +421,16 @@ std::string SimulationResult::ToRunSummaryJson() const {
     absl::StrAppend(&out, i ? ",\n  " : "\n  ", "{\"kind\":", JsonString(p.kind), ",\"label\":", JsonString(p.label),
                     ",\"start_s\":", absl::StrFormat("%.6f", p.start_us / 1e6),
                     ",\"end_s\":", absl::StrFormat("%.6f", p.end_us / 1e6), "}");
+  }
+  // What the plots need to know of each kind of period (from the fault
+  // table), so that tools/render_run.py knows no fault kind by name.
+  absl::StrAppend(&out, "],\n\"fault_period_kinds\": [");
+  bool first = true;
+  for (const faults::FaultKind* k : faults::AllFaultKinds()) {
+    if (k->period_kind == nullptr) continue;
+    absl::StrAppend(&out, first ? "\n  " : ",\n  ", "{\"kind\":", JsonString(k->period_kind),
+                    ",\"fault\":", JsonString(k->name), ",\"color\":", JsonString(k->period_color), "}");
+    first = false;
   }
   absl::StrAppend(&out, "],\n\"violations\": [");
   for (size_t i = 0; i < violations.size(); ++i) {

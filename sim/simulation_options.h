@@ -14,36 +14,26 @@
 
 namespace narwhal::sim {
 
+// One event of a fault schedule. What each kind means, reads and does is
+// its entry in the fault table (sim/faults/fault_kind.h); the kinds are
+// listed once, in sim/faults/kinds.def.
 struct FaultEvent {
   enum class Kind {
-    kSetLoss,        // value = loss probability
-    kSetDelay,       // value_us = mean one-way delay
-    kPartition,      // group_a <-> group_b cut both ways
-    kBlock,          // one-way: every member of group_a -> every member of group_b
-    kClog,           // group_a -> group_b gets value_us extra delay
-    kHeal,           // all partitions, blocks and clogs removed
-    kCrash,          // node
-    kRestart,        // node
-    kPause,          // node
-    kResume,         // node
-    kUnpartition,    // group_a <-> group_b reconnected both ways
-    kUnblock,        // group_a -> group_b reconnected
-    kUnclog,         // group_a -> group_b back to normal delay
-    // The heal that starts the liveness phase: partitions, blocks and clogs
-    // removed, loss/delay/duplication back to the run's baseline, crashed
-    // authorities restarted, paused ones resumed.
-    kHealAll,
+#define NARWHAL_FAULT_KIND(id, entry) id,
+#include "sim/faults/kinds.def"
+#undef NARWHAL_FAULT_KIND
   };
   TimeUs at_us = 0;
   Kind kind = Kind::kHeal;
   std::vector<AuthorityIndex> group_a, group_b;
-  // Partition and unpartition only: "" cuts whole authorities; "primary" or
-  // "workers" cuts only those processes of group_a's authorities.
+  // Partition, unpartition, crash and restart: "" acts on whole
+  // authorities; "primary" or "workers" only on those processes.
   std::string role;
   AuthorityIndex node = 0;
   double value = 0;
   TimeUs value_us = 0;
 
+  // "t=5.000s crash 1": the time and the kind's description.
   std::string Describe() const;
   // The name scenario files use: "set_loss", "partition", "heal_all", ...
   static const char* KindName(Kind kind);

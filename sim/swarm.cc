@@ -9,6 +9,7 @@
 #include "core/byzantine.h"
 #include "core/random.h"
 #include "glog/logging.h"
+#include "sim/faults/fault_kind.h"
 #include "sim/storage_options.h"
 
 namespace narwhal::sim {
@@ -22,22 +23,7 @@ struct Down {
   TimeUs start_us, end_us;
 };
 
-std::vector<AuthorityIndex> Shuffled(Random& r, size_t n) {
-  std::vector<AuthorityIndex> v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = static_cast<AuthorityIndex>(i);
-  for (size_t i = n; i > 1; --i) std::swap(v[i - 1], v[r.Uniform(i)]);
-  return v;
-}
-
-// A random split into two non-empty groups (n >= 2).
-std::pair<std::vector<AuthorityIndex>, std::vector<AuthorityIndex>> Split(Random& r, size_t n) {
-  std::vector<AuthorityIndex> v = Shuffled(r, n);
-  const size_t k = 1 + r.Uniform(n - 1);
-  std::vector<AuthorityIndex> a(v.begin(), v.begin() + k), b(v.begin() + k, v.end());
-  std::sort(a.begin(), a.end());
-  std::sort(b.begin(), b.end());
-  return {a, b};
-}
+using faults::Shuffled;
 
 FaultEvent Event(TimeUs at, K kind) {
   FaultEvent f;
@@ -183,68 +169,40 @@ std::string DrawSwarm(SimulationOptions* o) {
       break;
     }
   }
+  // Episodes: kinds the fault table lets the swarm draw (swarm_weight),
+  // each with its end before the heal.
+  uint64_t total_weight = 0;
+  for (const faults::FaultKind* k : faults::AllFaultKinds()) total_weight += k->swarm_weight;
+  CHECK_GT(total_weight, 0u) << "no fault kind has a swarm weight";
+  faults::SwarmDraw draw{
+      .random = r,
+      .nodes = n,
+      .network = net,
+      .is_byzantine = [&](AuthorityIndex v) { return o->cluster.byzantine.contains(v); },
+      .fits = Fits,
+      .mark_down = [&](AuthorityIndex v, TimeUs start, TimeUs end) { downs.push_back({v, start, end}); },
+  };
   const int episodes = static_cast<int>(r.Uniform(9));
   for (int e = 0; e < episodes && heal - first > kSecondUs / 2; ++e) {
     const TimeUs start = r.UniformRange(first, heal - kSecondUs / 4) / kMillisecondUs * kMillisecondUs;
     const TimeUs len = r.UniformRange(200 * kMillisecondUs, std::max(200 * kMillisecondUs, std::min<TimeUs>(10 * kSecondUs, heal - start)));
     const TimeUs end = std::min(heal, start + len) / kMillisecondUs * kMillisecondUs;
     if (end <= start) continue;
-    const uint64_t kind = r.Uniform(8);
-    if (kind >= 5 && n < 2) continue;
-    switch (kind) {
-      case 0: {  // loss spike
-        FaultEvent f = Event(start, K::kSetLoss);
-        f.value = std::round((0.2 + 0.4 * r.NextDouble()) * 1000) / 1000;
-        FaultEvent g = Event(end, K::kSetLoss);
-        g.value = net.packet_loss_probability;
-        out.push_back(f);
-        out.push_back(g);
+    // One kind, drawn by its swarm weight in table order.
+    uint64_t pick = r.Uniform(total_weight);
+    const faults::FaultKind* kind = nullptr;
+    for (const faults::FaultKind* k : faults::AllFaultKinds()) {
+      if (pick < static_cast<uint64_t>(k->swarm_weight)) {
+        kind = k;
         break;
       }
-      case 1: {  // latency spike
-        FaultEvent f = Event(start, K::kSetDelay);
-        f.value_us = r.UniformRange(100, 1000) * kMillisecondUs;
-        FaultEvent g = Event(end, K::kSetDelay);
-        g.value_us = net.one_way_delay_us_mean;
-        out.push_back(f);
-        out.push_back(g);
-        break;
-      }
-      case 2:  // symmetric partition
-      case 3:  // one-way block
-      case 4: {  // clogged links
-        if (n < 2) break;
-        auto [a, b] = Split(r, n);
-        const K on = kind == 2 ? K::kPartition : kind == 3 ? K::kBlock : K::kClog;
-        const K off = kind == 2 ? K::kUnpartition : kind == 3 ? K::kUnblock : K::kUnclog;
-        FaultEvent f = Event(start, on);
-        f.group_a = a;
-        f.group_b = b;
-        if (on == K::kClog) f.value_us = r.UniformRange(50, 2000) * kMillisecondUs;
-        FaultEvent g = f;
-        g.at_us = end;
-        g.kind = off;
-        g.value_us = 0;
-        out.push_back(f);
-        out.push_back(g);
-        break;
-      }
-      default: {  // 5, 6: crash and restart; 7: pause and resume
-        const bool pause = kind == 7;
-        for (AuthorityIndex v : Shuffled(r, n)) {
-          if (o->cluster.byzantine.contains(v)) continue;
-          if (!Fits(v, start, end)) continue;
-          FaultEvent f = Event(start, pause ? K::kPause : K::kCrash);
-          f.node = v;
-          FaultEvent g = Event(end, pause ? K::kResume : K::kRestart);
-          g.node = v;
-          out.push_back(f);
-          out.push_back(g);
-          downs.push_back({v, start, end});
-          break;
-        }
-      }
+      pick -= k->swarm_weight;
     }
+    CHECK(kind != nullptr);
+    std::optional<FaultEvent> f = kind->swarm_draw(draw, start, end);
+    if (!f) continue;
+    out.push_back(*f);
+    out.push_back(faults::EndEvent(*f, end, net));
   }
   out.push_back(Event(heal, K::kHealAll));
   std::stable_sort(out.begin(), out.end(), [](const FaultEvent& a, const FaultEvent& b) { return a.at_us < b.at_us; });

@@ -52,9 +52,8 @@ TEST(DeterminismTest, SharingParsedMessagesDoesNotChangeTheRun) {
   // still happen exactly as without them.
   SimulationOptions o = Options(5, false);
   o.cluster.nodes = 7;
-  o.cluster.byzantine[5].invalid_signatures = true;
-  o.cluster.byzantine[6].equivocate_headers = true;
-  o.cluster.byzantine[6].replay_stale = true;
+  o.cluster.byzantine[5] = *ByzantineBehavior::Parse("bad_signatures");
+  o.cluster.byzantine[6] = *ByzantineBehavior::Parse("equivocate,replay_stale");
   o.cluster.params.gc_depth = 10;  // so that stale replays happen
   SimulationResult shared = RunSimulation(o);
   o.cluster.share_parsed_messages = false;

@@ -76,8 +76,8 @@ TEST(ScenarioTest, FieldsLandInTheOptions) {
   EXPECT_EQ(o->cluster.network.one_way_delay_us_mean, 40 * kMillisecondUs);
   EXPECT_EQ(o->cluster.network.delay_distribution, DelayDistribution::kUniform);
   ASSERT_EQ(o->cluster.byzantine.size(), 1u);
-  EXPECT_TRUE(o->cluster.byzantine.at(6).withhold_votes);
-  EXPECT_TRUE(o->cluster.byzantine.at(6).replay_stale);
+  EXPECT_TRUE(o->cluster.byzantine.at(6).Has("withhold_votes"));
+  EXPECT_TRUE(o->cluster.byzantine.at(6).Has("replay_stale"));
   using K = FaultEvent::Kind;
   ASSERT_EQ(o->faults.size(), 5u);  // partition, loss, loss back, unpartition, heal_all
   EXPECT_EQ(o->faults[0].kind, K::kPartition);

@@ -112,8 +112,7 @@ TEST_P(SimConsensusEquivocationTest, HonestNodesAgreeAndCommitEverything) {
   o.cluster.network.packet_loss_probability = 0.05;
   o.duration_us = 30 * kSecondUs;
   o.drain_us = 10 * kSecondUs;
-  ByzantineBehavior b;
-  b.equivocate_headers = true;
+  const ByzantineBehavior b = *ByzantineBehavior::Parse("equivocate");
   for (AuthorityIndex a : Equivocators(nodes)) o.cluster.byzantine[a] = b;
   o.scenario_name = absl::StrCat("equivocate_n", nodes, "_", protocol);
   const SimulationResult r = RunSimulation(o);
@@ -138,8 +137,7 @@ TEST_P(SimConsensusEquivocationTest, TwoHeadersOnTheWireOneSequenceCommitted) {
   co.params.protocol = *ParseConsensusKind(protocol);
   co.scheme = SignatureScheme::kSimInsecure;
   co.network.packet_loss_probability = 0.05;
-  ByzantineBehavior b;
-  b.equivocate_headers = true;
+  const ByzantineBehavior b = *ByzantineBehavior::Parse("equivocate");
   absl::btree_set<AuthorityIndex> byz;
   for (AuthorityIndex a : Equivocators(nodes)) {
     co.byzantine[a] = b;

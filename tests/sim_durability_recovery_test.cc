@@ -663,8 +663,7 @@ TEST_P(SimDurabilityVoteTest, CrashRightAfterVotingNeverVotesForTheOtherHeader) 
   ho.cluster.params.batch_size_bytes = 50'000;
   ho.cluster.scheme = SignatureScheme::kSimInsecure;
   ho.cluster.network.packet_loss_probability = 0.02;
-  ByzantineBehavior b;
-  b.equivocate_headers = true;
+  const ByzantineBehavior b = *ByzantineBehavior::Parse("equivocate");
   constexpr AuthorityIndex kByz = 6;
   constexpr AuthorityIndex kVictim = 0;  // in the half that gets the first header
   ho.cluster.byzantine[kByz] = b;

@@ -28,9 +28,10 @@ import sys
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
            "#e377c2", "#17becf", "#bcbd22", "#393b79", "#637939", "#843c39"]
-FAULT_COLORS = {"crash": "#d62728", "pause": "#ff7f0e", "partition": "#9467bd",
-                "block": "#8c564b", "clog": "#e377c2", "loss": "#1f77b4",
-                "delay": "#17becf"}
+# Fault period colours come from the run summary ("fault_period_kinds",
+# written from the simulator's fault table), so a new fault kind needs no
+# line here; a kind the summary does not colour gets one of these.
+FALLBACK_FAULT_COLORS = ["#7f7f7f", "#bcbd22", "#393b79", "#637939", "#843c39"]
 
 
 def esc(s):
@@ -150,6 +151,13 @@ def nice_ceiling(v):
     return v
 
 
+def fault_colours(summary, kinds):
+    """Period kind -> colour: the summary's, else a fallback by order."""
+    colours = {k["kind"]: k["color"] for k in summary.get("fault_period_kinds", [])}
+    spare = iter(FALLBACK_FAULT_COLORS * (1 + len(kinds) // len(FALLBACK_FAULT_COLORS)))
+    return {k: colours[k] if k in colours else next(spare) for k in kinds}
+
+
 def latency_svg(summary):
     res = summary["result"]
     points = summary.get("batch_commit_latency_ms", [])
@@ -172,8 +180,9 @@ def latency_svg(summary):
            f'(seed {res.get("seed")}, {res.get("nodes")} authorities)</text>']
     # Fault periods: one lane per kind, shaded over the plot.
     kinds = sorted({p["kind"] for p in periods})
+    colours = fault_colours(summary, kinds)
     for p in periods:
-        colour = FAULT_COLORS.get(p["kind"], "#999")
+        colour = colours[p["kind"]]
         x1, x2 = X(p["start_s"]), X(p["end_s"])
         out.append(f'<rect x="{x1:.1f}" y="{top}" width="{max(x2 - x1, 1):.1f}" height="{ph}" fill="{colour}" '
                    f'fill-opacity="0.12"><title>{esc(p["label"])}: {p["start_s"]:.3f}-{p["end_s"]:.3f} s'
@@ -211,7 +220,7 @@ def latency_svg(summary):
         out.append(f'<text x="{x - 4:.1f}" y="{top + 24}" fill="red" text-anchor="end">{esc(v["checker"])}</text>')
     lx = left
     for k in kinds:
-        colour = FAULT_COLORS.get(k, "#999")
+        colour = colours[k]
         out.append(f'<rect x="{lx}" y="{top - 16}" width="10" height="10" fill="{colour}" fill-opacity="0.5"/>'
                    f'<text x="{lx + 14}" y="{top - 7}">{esc(k)}</text>')
         lx += 20 + 7 * len(k)

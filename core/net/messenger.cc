@@ -118,7 +118,8 @@ absl::StatusOr<RequestHandle> Messenger::SendReliable(const Endpoint& to,
   ++count;
   p.peer_count = &count;
   const Key key{to, id};
-  pending_.emplace(key, std::move(p));
+  // Request ids are never reused: a late response cannot complete another request.
+  CHECK(pending_.emplace(key, std::move(p)).second) << "request id " << id << " reused";
   ArmRetry(key);
   return RequestHandle(self_ref_, to, id);
 }
@@ -140,13 +141,15 @@ absl::Status Messenger::SendUnreliable(const Endpoint& to, const PreparedRequest
   });
   p.peer_count = &pending_per_peer_[to];
   ++*p.peer_count;
-  pending_.emplace(key, std::move(p));
+  CHECK(pending_.emplace(key, std::move(p)).second) << "request id " << id << " reused";
   return absl::OkStatus();
 }
 
 void Messenger::ArmRetry(const Key& key) {
   Pending& p = pending_.at(key);
+  CHECK(p.reliable) << "only reliable requests are retried";
   const TimeUs wait = p.backoff.Next(*env_.random);
+  CHECK_GE(wait, 0);
   const TimeUs now = env_.clock->NowUs();
   p.due_us = now + wait;
   p.give_up = false;
@@ -214,6 +217,7 @@ void Messenger::Cancel(const Endpoint& peer, uint64_t id) {
   auto it = pending_.find({peer, id});
   if (it == pending_.end()) return;
   env_.timers->Cancel(it->second.timer);
+  CHECK_GT(*it->second.peer_count, 0u) << "unanswered-request count to " << peer.ToString() << " went negative";
   --*it->second.peer_count;
   pending_.erase(it);
 }
@@ -223,6 +227,7 @@ void Messenger::Finish(const Key& key, const absl::StatusOr<wire::Response>& res
   if (it == pending_.end()) return;
   env_.timers->Cancel(it->second.timer);
   ResponseCallback cb = std::move(it->second.callback);
+  CHECK_GT(*it->second.peer_count, 0u) << "unanswered-request count to " << key.first.ToString() << " went negative";
   --*it->second.peer_count;
   pending_.erase(it);
   if (cb) cb(key.first, result);

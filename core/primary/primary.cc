@@ -59,7 +59,9 @@ Primary::Primary(const Env& env, const Committee& committee, const Parameters& p
                  OnCertificate(from, bytes);
                }),
       dag_(&committee),
-      own_(&committee, scheme, self) {
+      own_(&committee, scheme, self),
+      waiting_(limits::kWaitingPerAuthorityMax * committee.size()),
+      executed_(4 * params.gc_depth) {
   CHECK(env.store != nullptr);
   CHECK(committee.Contains(self));
   consensus_options.gc_depth = params.gc_depth;
@@ -189,10 +191,7 @@ absl::Status Primary::Recover() {
   for (const OwnPayloadRow& row : *own_payload) {
     const BatchRef ref{row.digest, row.worker};
     if (in_flight.contains(ref)) continue;
-    if (payload_queued_.insert(ref).second) {
-      payload_queue_.push_back(ref);
-      queued_at_gc_[ref] = 0;  // age unknown after a restart: re-tag when proposed
-    }
+    payload_queue_.PushBack(ref, 0);  // age unknown after a restart: re-tag when proposed
   }
   if (*last > 0) {
     LOG(INFO) << "primary " << self_ << " recovered: last own header round " << *last
@@ -320,18 +319,14 @@ void Primary::ProcessHeader(const Header& header) {
     if (!*has) w.missing_payload.insert(b);
   }
   if (!w.missing_parents.empty() || !w.missing_payload.empty()) {
-    if (waiting_headers_.contains(header.digest)) return;
-    if (waiting_headers_.size() >= limits::kWaitingPerAuthorityMax * committee_.size()) {
+    if (waiting_.HasHeader(header.digest)) return;
+    if (waiting_.headers_full()) {
       return Reject("waiting_full", "too many headers waiting for parents or payload");
     }
     w.header = header;
-    for (const Digest& p : w.missing_parents) {
-      waiters_by_parent_[p].insert(header.digest);
-      fetcher_.Fetch(p, header.round - 1, header.author);
-    }
+    for (const Digest& p : w.missing_parents) fetcher_.Fetch(p, header.round - 1, header.author);
     absl::btree_map<WorkerId, wire::Request> sync;
     for (const BatchRef& b : w.missing_payload) {
-      waiters_by_payload_[b].insert(header.digest);
       auto& req = sync[b.worker_id];
       req.mutable_synchronize_batches()->add_digests(b.digest.ToBytes());
       req.mutable_synchronize_batches()->set_author(header.author);
@@ -341,7 +336,7 @@ void Primary::ProcessHeader(const Header& header) {
       auto handle = messenger_.SendReliable(Endpoint::Worker(self_, worker), std::move(req), nullptr);
       if (handle.ok()) sends_by_round_[header.round].push_back(std::move(*handle));
     }
-    waiting_headers_.emplace(header.digest, std::move(w));
+    waiting_.AddHeader(std::move(w));
     return;
   }
   // All parents present: they must be round - 1 with a quorum of stake.
@@ -353,7 +348,7 @@ void Primary::ProcessHeader(const Header& header) {
 
 void Primary::TryVote(const Header& header) {
   if (header.author == self_) return;
-  if (byzantine_.withhold_votes) return;
+  if (byzantine_.WithholdVote(header)) return;
   auto prior = env_.store->GetVote(header.author, header.round);
   if (StoreFailed("reading a vote", prior.status())) return;
   if (prior->has_value()) {
@@ -371,7 +366,7 @@ void Primary::TryVote(const Header& header) {
 
 void Primary::SendVote(const Header& header) {
   Vote v{header.digest, header.round, header.author, self_, key_.Sign(SigningBytes(header.digest))};
-  if (byzantine_.invalid_signatures) v.signature[0] ^= 0xff;
+  byzantine_.OnVoteSigned(&v);
   wire::Request req;
   *req.mutable_vote() = v.ToWire();
   auto handle = messenger_.SendReliable(Endpoint::Primary(header.author), std::move(req), nullptr);
@@ -381,20 +376,7 @@ void Primary::SendVote(const Header& header) {
 }
 
 void Primary::WakePayload(const BatchRef& ref) {
-  auto it = waiters_by_payload_.find(ref);
-  if (it == waiters_by_payload_.end()) return;
-  absl::btree_set<Digest> waiters = std::move(it->second);
-  waiters_by_payload_.erase(it);
-  for (const Digest& d : waiters) {
-    auto w = waiting_headers_.find(d);
-    if (w == waiting_headers_.end()) continue;
-    w->second.missing_payload.erase(ref);
-    if (w->second.missing_payload.empty() && w->second.missing_parents.empty()) {
-      Header h = std::move(w->second.header);
-      waiting_headers_.erase(w);
-      ProcessHeader(std::move(h));
-    }
-  }
+  for (Header& h : waiting_.PayloadArrived(ref)) ProcessHeader(std::move(h));
 }
 
 absl::Status Primary::OnWorkerBatch(const Endpoint& from, const Digest& digest, WorkerId worker,
@@ -407,7 +389,7 @@ absl::Status Primary::OnWorkerBatch(const Endpoint& from, const Digest& digest, 
     auto [it, inserted] = own_pending_tags_.emplace(ref, stored_round);
     if (!inserted) it->second = std::min(it->second, stored_round);
   }
-  if (ours && !payload_queued_.contains(ref)) {
+  if (ours && !payload_queue_.Contains(ref)) {
     // Durable before the worker's ACK (and so before the client hears
     // "accepted"): after a crash the batch is still proposed. Written first
     // so that a failed write is retried whole by the worker.
@@ -418,9 +400,7 @@ absl::Status Primary::OnWorkerBatch(const Endpoint& from, const Digest& digest, 
   if (!*has) {
     if (absl::Status s = env_.store->PutPayload(digest, worker, proposer_round_); !s.ok()) return s;
   }
-  if (ours && payload_queued_.insert(ref).second) {
-    payload_queue_.push_back(ref);
-    queued_at_gc_[ref] = gc_round_;
+  if (ours && payload_queue_.PushBack(ref, gc_round_)) {
     if (hooks_.on_own_batch) hooks_.on_own_batch(digest, created_at_us);
   }
   WakePayload(ref);
@@ -468,7 +448,7 @@ void Primary::ProcessCertificate(CertificatePtr cert, AuthorityIndex source,
                                  WireCache<Certificate>::Entry* cache_entry) {
   const Certificate& certificate = *cert;
   if (certificate.round() <= gc_round_) return;
-  if (HasCertificate(certificate.digest) || waiting_certificates_.contains(certificate.digest)) return;
+  if (HasCertificate(certificate.digest) || waiting_.HasCertificate(certificate.digest)) return;
   if (cache_entry == nullptr || !cache_entry->CheckedBy(check_context())) {
     if (absl::Status s = CheckCertificate(certificate); !s.ok()) {
       return Reject(s.code() == absl::StatusCode::kPermissionDenied ? "bad_signature" : "invalid_certificate",
@@ -483,20 +463,17 @@ void Primary::ProcessCertificate(CertificatePtr cert, AuthorityIndex source,
     return Reject("conflicting_certificate", absl::StrCat("second certificate of ", certificate.author(),
                                                           " in round ", certificate.round()));
   }
-  WaitingCertificate w{cert, {}};
   const Certificate& c = *cert;
   // Wrong parents are reported by AcceptCertificate (it checks the released
   // waiters too); here only what is missing matters.
-  (void)CheckParents(c.header, &w.missing_parents);
-  if (!w.missing_parents.empty()) {
-    if (waiting_certificates_.size() >= limits::kWaitingPerAuthorityMax * committee_.size()) {
+  absl::btree_set<Digest> missing_parents;
+  (void)CheckParents(c.header, &missing_parents);
+  if (!missing_parents.empty()) {
+    if (waiting_.certificates_full()) {
       return Reject("waiting_full", "too many certificates waiting for parents");
     }
-    for (const Digest& p : w.missing_parents) {
-      waiters_by_parent_[p].insert(c.digest);
-      fetcher_.Fetch(p, c.round() - 1, source);
-    }
-    waiting_certificates_.emplace(c.digest, std::move(w));
+    for (const Digest& p : missing_parents) fetcher_.Fetch(p, c.round() - 1, source);
+    waiting_.AddCertificate(cert, std::move(missing_parents));
     return;
   }
   absl::Status s = AcceptCertificate(cert);
@@ -533,27 +510,10 @@ absl::Status Primary::AcceptCertificate(const CertificatePtr& cert) {
     } else if (c->round() + 1 == proposer_round_) {
       TryPropose();  // a leader or its support may have arrived
     }
-    // Release waiters.
-    auto wit = waiters_by_parent_.find(c->digest);
-    if (wit == waiters_by_parent_.end()) continue;
-    absl::btree_set<Digest> waiters = std::move(wit->second);
-    waiters_by_parent_.erase(wit);
-    for (const Digest& d : waiters) {
-      if (auto hc = waiting_certificates_.find(d); hc != waiting_certificates_.end()) {
-        hc->second.missing_parents.erase(c->digest);
-        if (hc->second.missing_parents.empty()) {
-          ready.push_back(std::move(hc->second.certificate));
-          waiting_certificates_.erase(hc);
-        }
-      }
-      if (auto hh = waiting_headers_.find(d); hh != waiting_headers_.end()) {
-        hh->second.missing_parents.erase(c->digest);
-        if (hh->second.missing_parents.empty() && hh->second.missing_payload.empty()) {
-          Header h = std::move(hh->second.header);
-          waiting_headers_.erase(hh);
-          ProcessHeader(std::move(h));
-        }
-      }
+    // Release waiters: certificates join the worklist, headers go on now.
+    for (WaitingRoom::Released& r : waiting_.ParentArrived(c->digest)) {
+      if (r.certificate) ready.push_back(std::move(r.certificate));
+      if (r.header) ProcessHeader(*std::move(r.header));
     }
   }
   return first_error;
@@ -581,22 +541,6 @@ void Primary::OnCertificatesRequest(const wire::CertificatesRequest& msg,
 }
 
 // ---------------------------------------------------------------- commit and GC
-
-void Primary::FillBatches(CommittedSubDag& sub) {
-  const Round round = sub.leader->round();
-  for (const CertificatePtr& c : sub.certificates) {
-    for (const BatchRef& b : c->header.payload) {
-      if (!executed_batches_.emplace(b.digest, round).second) continue;
-      executed_by_round_[round].push_back(b.digest);
-      sub.batches.push_back(b);
-    }
-  }
-  const Round window = 4 * params_.gc_depth;
-  while (!executed_by_round_.empty() && executed_by_round_.begin()->first + window < round) {
-    for (const Digest& d : executed_by_round_.begin()->second) executed_batches_.erase(d);
-    executed_by_round_.erase(executed_by_round_.begin());
-  }
-}
 
 Round Primary::PruneBatchesBelow() const {
   // Workers tag a batch with the cleanup round (gc_round + 1) current when
@@ -669,7 +613,7 @@ absl::Status Primary::RecoverExecuted() {
     for (const auto& b : w.batches()) {
       auto d = Digest::FromBytes(b.digest());
       if (!d.ok()) return absl::DataLossError("committed sub-DAG: bad batch digest");
-      if (executed_batches_.emplace(*d, round).second) executed_by_round_[round].push_back(*d);
+      executed_.Remember(*d, round);
     }
   }
   return absl::OkStatus();
@@ -678,7 +622,7 @@ absl::Status Primary::RecoverExecuted() {
 void Primary::OnCommitted(const std::vector<CommittedSubDag>& committed_in) {
   std::vector<CommittedSubDag> committed = committed_in;
   for (CommittedSubDag& sub : committed) {
-    FillBatches(sub);
+    executed_.Fill(sub);
     const std::string state = consensus_->SerializeState();
     // Consensus has moved on in memory; if its output is not durable, the
     // memory is what must go (a restart replays from the store).
@@ -719,8 +663,8 @@ void Primary::GarbageCollect(Round new_gc_round) {
   // earlier could commit a batch twice.
   for (auto it = own_uncommitted_.begin(); it != own_uncommitted_.end() && it->first <= gc_round_;) {
     for (auto b = it->second.rbegin(); b != it->second.rend(); ++b) {
-      if (payload_queued_.insert(*b).second) payload_queue_.push_front(*b);
-      queued_at_gc_[*b] = 0;  // old: re-tag before proposing
+      payload_queue_.PushFront(*b);
+      payload_queue_.MarkOld(*b);  // re-tag before proposing
     }
     ++stats_.batches_reproposed;
     it = own_uncommitted_.erase(it);
@@ -729,39 +673,17 @@ void Primary::GarbageCollect(Round new_gc_round) {
   // Dropping the handles stops retrying messages nobody needs any more.
   sends_by_round_.erase(sends_by_round_.begin(), sends_by_round_.upper_bound(gc_round_));
   fetcher_.Cleanup(gc_round_);
-  for (auto it = waiting_headers_.begin(); it != waiting_headers_.end();) {
-    if (it->second.header.round > gc_round_) {
-      ++it;
-      continue;
-    }
+  for (const WaitingHeader& w : waiting_.DropUpTo(gc_round_)) {
     uint64_t held = 0;
-    if (!it->second.missing_payload.empty() && warnings_.Allow(3, env_.clock->NowUs(), &held)) {
+    if (!w.missing_payload.empty() && warnings_.Allow(3, env_.clock->NowUs(), &held)) {
       // It waited until garbage collection for batches nobody served: we
       // never voted for it.
-      LOG(WARNING) << "primary " << self_ << ": dropped the header of authority " << it->second.header.author
-                   << " round " << it->second.header.round << " after waiting for "
-                   << it->second.missing_payload.size() << " batch(es) it names, e.g. "
-                   << it->second.missing_payload.begin()->digest.Short() << " of worker "
-                   << it->second.missing_payload.begin()->worker_id << ", that no worker served [" << held
+      LOG(WARNING) << "primary " << self_ << ": dropped the header of authority " << w.header.author
+                   << " round " << w.header.round << " after waiting for " << w.missing_payload.size()
+                   << " batch(es) it names, e.g. " << w.missing_payload.begin()->digest.Short() << " of worker "
+                   << w.missing_payload.begin()->worker_id << ", that no worker served [" << held
                    << " similar warnings held back]";
     }
-    it = waiting_headers_.erase(it);
-  }
-  for (auto it = waiting_certificates_.begin(); it != waiting_certificates_.end();) {
-    it = it->second.certificate->round() <= gc_round_ ? waiting_certificates_.erase(it) : std::next(it);
-  }
-  // Drop index entries whose waiters are gone (their lookups would only be
-  // skipped, but they must not pile up).
-  auto still_waiting = [this](const Digest& d) {
-    return waiting_headers_.contains(d) || waiting_certificates_.contains(d);
-  };
-  for (auto it = waiters_by_parent_.begin(); it != waiters_by_parent_.end();) {
-    absl::erase_if(it->second, [&](const Digest& d) { return !still_waiting(d); });
-    it = it->second.empty() ? waiters_by_parent_.erase(it) : std::next(it);
-  }
-  for (auto it = waiters_by_payload_.begin(); it != waiters_by_payload_.end();) {
-    absl::erase_if(it->second, [&](const Digest& d) { return !still_waiting(d); });
-    it = it->second.empty() ? waiters_by_payload_.erase(it) : std::next(it);
   }
   if (StoreFailed("pruning rounds", env_.store->PruneRoundsBelow(gc_round_ + 1))) return;
   if (gc_round_ >= cleanup_sent_round_ + 1) {
@@ -780,23 +702,30 @@ void Primary::GarbageCollect(Round new_gc_round) {
 }  // namespace narwhal
 namespace narwhal {
 
+namespace {
+
+std::string FirstWaiting(const WaitingHeader* w) {
+  if (w == nullptr) return "";
+  return absl::StrCat(" first_waiting{author ", w->header.author, " round ", w->header.round, " missing_parents ",
+                      w->missing_parents.size(), " missing_payload ", w->missing_payload.size(),
+                      w->missing_payload.empty() ? std::string()
+                                                 : absl::StrCat(" e.g. ", w->missing_payload.begin()->digest.Short()),
+                      "}");
+}
+
+}  // namespace
+
 std::string Primary::DebugString() const {
   std::string rejected;
   for (const auto& [reason, n] : stats_.rejected) absl::StrAppend(&rejected, reason, "=", n, " ");
   return absl::StrCat("authority ", self_, ": round ", proposer_round_, " proposed ", proposed_round_,
                       " committed ", consensus_->last_committed_round(), " gc ", gc_round_, " dag ",
-                      dag_.size(), " waiting_headers ", waiting_headers_.size(),
-                      " waiting_certificates ", waiting_certificates_.size(), " fetching ",
+                      dag_.size(), " waiting_headers ", waiting_.headers(),
+                      " waiting_certificates ", waiting_.certificates(), " fetching ",
                       fetcher_.pending(), " payload_queue ", payload_queue_.size(), " own_certified ",
                       own_.certified(), " leader_timeouts ", stats_.leader_timeouts, " reproposed ",
                       stats_.batches_reproposed, " rejected {", rejected, "}",
-                      waiting_headers_.empty() ? std::string() : absl::StrCat(
-                          " first_waiting{author ", waiting_headers_.begin()->second.header.author,
-                          " round ", waiting_headers_.begin()->second.header.round, " missing_parents ",
-                          waiting_headers_.begin()->second.missing_parents.size(), " missing_payload ",
-                          waiting_headers_.begin()->second.missing_payload.size(),
-                          waiting_headers_.begin()->second.missing_payload.empty() ? std::string() :
-                          absl::StrCat(" e.g. ", waiting_headers_.begin()->second.missing_payload.begin()->digest.Short()), "}"));
+                      FirstWaiting(waiting_.first_header()));
 }
 
 }  // namespace narwhal

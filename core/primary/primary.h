@@ -32,6 +32,7 @@
 #include "absl/status/status.h"
 #include "core/limits.h"
 #include "core/byzantine.h"
+#include "core/byzantine/composite.h"
 #include "core/committee.h"
 #include "core/consensus/consensus.h"
 #include "core/dag.h"
@@ -43,8 +44,11 @@
 #include "core/parameters.h"
 #include "core/primary/certificate_dag.h"
 #include "core/primary/certificate_fetcher.h"
+#include "core/primary/execution_filter.h"
 #include "core/primary/message_checks.h"
+#include "core/primary/payload_queue.h"
 #include "core/primary/vote_aggregator.h"
+#include "core/primary/waiting_room.h"
 #include "core/store/store.h"
 #include "core/wire_cache.h"
 
@@ -110,15 +114,6 @@ class Primary {
   std::string DebugString() const;
 
  private:
-  struct WaitingHeader {
-    Header header;
-    absl::btree_set<Digest> missing_parents;
-    absl::btree_set<BatchRef> missing_payload;
-  };
-  struct WaitingCertificate {
-    CertificatePtr certificate;
-    absl::btree_set<Digest> missing_parents;
-  };
 
   // ---- message handling ----
   void OnRequest(const Endpoint& from, const wire::Request& request, Messenger::Responder respond);
@@ -196,7 +191,8 @@ class Primary {
   void ReprocessWaiting();
 
   // ---- Byzantine hooks (simulator only) ----
-  void ByzantineExtras(const Header& header);
+  // What the Byzantine behaviours may use of this primary (core/byzantine/behavior.h).
+  byzantine::PrimaryContext ByzantineContext();
 
   // Before env_: every part is built on the guarded environment.
   FailStop fail_stop_;
@@ -207,7 +203,7 @@ class Primary {
   const KeyPair key_;
   const SignatureScheme scheme_;
   PrimaryHooks hooks_;
-  ByzantineBehavior byzantine_;
+  byzantine::Composite byzantine_;  // no behaviour: every hook does nothing
   Messenger messenger_;
   std::unique_ptr<Consensus> consensus_;
   CertificateFetcher fetcher_;
@@ -247,21 +243,14 @@ class Primary {
   }
 
   // Waiting for parents (headers and certificates) or payload (headers).
-  absl::btree_map<Digest, WaitingHeader> waiting_headers_;
-  absl::btree_map<Digest, WaitingCertificate> waiting_certificates_;
-  absl::btree_map<Digest, absl::btree_set<Digest>> waiters_by_parent_;  // parent -> waiters
-  absl::btree_map<BatchRef, absl::btree_set<Digest>> waiters_by_payload_;
+  WaitingRoom waiting_;
 
   // Proposer.
   Round proposer_round_ = 1;  // the round of the next header
   Round proposed_round_ = 0;  // highest round proposed
   TimeUs round_reached_us_ = 0;
-  std::deque<BatchRef> payload_queue_;
-  absl::btree_set<BatchRef> payload_queued_;
-  // GC round when each queued own batch was stored (or re-queued): a batch
-  // proposed more than gc_depth/2 GC rounds later is re-tagged at its worker
-  // first so that worker garbage collection cannot drop it.
-  absl::btree_map<BatchRef, Round> queued_at_gc_;
+  // Our batches to propose (payload_queue.h).
+  PayloadQueue payload_queue_;
   bool header_delay_passed_ = false;
   TimerId header_timer_ = 0;
   TimerId leader_timer_ = 0;
@@ -270,12 +259,8 @@ class Primary {
 
   // Our header in flight and its votes (vote_aggregator.h).
   VoteAggregator own_;
-  // Batches already executed, with the leader round that committed them,
-  // for de-duplication over a window of 4 * gc_depth rounds (deterministic:
-  // derived from the committed sequence only).
-  absl::flat_hash_map<Digest, Round> executed_batches_;  // lookup only
-  absl::btree_map<Round, std::vector<Digest>> executed_by_round_;
-  void FillBatches(CommittedSubDag& sub);
+  // Batches handed to execution already (execution_filter.h).
+  ExecutionFilter executed_;
   // Our certificates below round `top` that nothing of round `top` reaches
   // look orphaned: their batches are proposed again (execution de-duplicates).
   void RequeueUnreachableOwnBatches(Round top);

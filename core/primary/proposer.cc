@@ -66,13 +66,17 @@ void Primary::TryPropose() {
 
 void Primary::Propose() {
   const Round r = proposer_round_;
+  // Never two headers of ours for one round (equivocation), and only on a
+  // quorum of round r - 1 (TryPropose's rule).
+  CHECK_GT(r, proposed_round_) << "a second own header for round " << r;
+  CHECK_GE(StakeOf(r - 1), committee_.QuorumThreshold()) << "proposing round " << r << " without a quorum below";
   if (own_.header()) uncertified_headers_ = own_.certified() ? 0 : uncertified_headers_ + 1;
   WarnIfStuck();
   // Our previous header never got its certificate (we move on without it):
   // its batches go back to the front of the queue so they are not lost.
   if (own_.header() && !own_.certified()) {
     for (auto it = own_.header()->payload.rbegin(); it != own_.header()->payload.rend(); ++it) {
-      if (payload_queued_.insert(*it).second) payload_queue_.push_front(*it);
+      payload_queue_.PushFront(*it);
     }
   }
   // Our certificate of round r-2 that no certificate of round r-1 we hold
@@ -86,22 +90,14 @@ void Primary::Propose() {
   h.round = r;
   for (const auto& [author, cert] : dag_.at(r - 1)) h.parents.push_back(cert->digest);
   std::sort(h.parents.begin(), h.parents.end());
-  const size_t take = std::min(payload_queue_.size(), limits::kHeaderPayloadDigestsMax);
   absl::btree_map<WorkerId, wire::Request> retag;
-  for (size_t i = 0; i < take; ++i) {
-    const BatchRef ref = payload_queue_.front();
+  for (const auto& [ref, queued_at_gc] : payload_queue_.Take(limits::kHeaderPayloadDigestsMax)) {
     h.payload.push_back(ref);
-    payload_queued_.erase(ref);
-    payload_queue_.pop_front();
-    auto at = queued_at_gc_.find(ref);
-    if (at != queued_at_gc_.end()) {
-      if (gc_round_ > at->second + params_.gc_depth / 2) {
-        auto* sync = retag[ref.worker_id].mutable_synchronize_batches();
-        sync->add_digests(ref.digest.ToBytes());
-        sync->set_author(self_);
-        sync->set_round(r);
-      }
-      queued_at_gc_.erase(at);
+    if (queued_at_gc.has_value() && gc_round_ > *queued_at_gc + params_.gc_depth / 2) {
+      auto* sync = retag[ref.worker_id].mutable_synchronize_batches();
+      sync->add_digests(ref.digest.ToBytes());
+      sync->set_author(self_);
+      sync->set_round(r);
     }
   }
   for (auto& [worker, req] : retag) {
@@ -110,7 +106,7 @@ void Primary::Propose() {
   }
   h.Seal();
   h.signature = key_.Sign(SigningBytes(h.digest));
-  if (byzantine_.invalid_signatures) h.signature[0] ^= 0xff;
+  byzantine_.OnOwnHeaderSigned(&h);
   // Durable before anyone sees it: after a restart we re-send this header,
   // never a different one for the same round.
   if (StoreFailed(absl::StrCat("storing own header of round ", r),
@@ -122,38 +118,16 @@ void Primary::Propose() {
   ++stats_.headers_proposed;
   std::vector<AuthorityIndex> to;
   for (AuthorityIndex a = 0; a < committee_.size(); ++a) if (a != self_) to.push_back(a);
-  if (byzantine_.equivocate_headers && to.size() >= 2) {
-    // A second header for the same round to the second half of the committee.
-    // It must differ from `h` even when there is no payload: drop a parent
-    // if the rest still carries a quorum, else claim a batch nobody has.
-    Header twin = h;
-    if (!twin.payload.empty()) {
-      twin.payload.clear();
-    } else {
-      uint64_t stake = 0;
-      for (const auto& [author, cert] : dag_.at(r - 1)) stake += committee_.Stake(author);
-      const AuthorityIndex last_author = dag_.at(r - 1).rbegin()->first;
-      if (stake - committee_.Stake(last_author) >= committee_.QuorumThreshold()) {
-        const Digest dropped = dag_.at(r - 1).rbegin()->second->digest;
-        twin.parents.erase(std::find(twin.parents.begin(), twin.parents.end(), dropped));
-      } else {
-        Hasher bogus;
-        bogus.Update("equivocation");
-        bogus.UpdateU64(r);
-        twin.payload.push_back({bogus.Finish(), 0});
-      }
-    }
-    twin.Seal();
-    twin.signature = key_.Sign(SigningBytes(twin.digest));
-    std::vector<AuthorityIndex> first(to.begin(), to.begin() + to.size() / 2);
-    std::vector<AuthorityIndex> second(to.begin() + to.size() / 2, to.end());
-    BroadcastOwnHeader(h, first);
-    BroadcastOwnHeader(twin, second);
-  } else {
-    BroadcastOwnHeader(h, to);
-    ArmHeaderResend(r);
+  std::vector<byzantine::HeaderSend> sends = {{h, std::move(to)}};
+  byzantine_.PlanOwnHeaderBroadcast(ByzantineContext(), &sends);
+  bool only_h = true;
+  for (const byzantine::HeaderSend& send : sends) {
+    BroadcastOwnHeader(send.header, send.to);
+    only_h = only_h && send.header.digest == h.digest;
   }
-  ByzantineExtras(h);
+  // Not for a header that equivocates: it would go to those who got its twin.
+  if (only_h) ArmHeaderResend(r);
+  byzantine_.AfterOwnHeaderBroadcast(ByzantineContext(), h);
   header_delay_passed_ = false;
   env_.timers->Cancel(header_timer_);
   header_timer_ = env_.timers->Schedule(params_.max_header_delay_us, [this] {
@@ -203,7 +177,7 @@ void Primary::RequeueUnreachableOwnBatches(Round top) {
       continue;
     }
     for (auto b = mine->second.rbegin(); b != mine->second.rend(); ++b) {
-      if (payload_queued_.insert(*b).second) payload_queue_.push_front(*b);
+      payload_queue_.PushFront(*b);
     }
     ++stats_.batches_reproposed;
     mine = own_uncommitted_.erase(mine);
@@ -285,43 +259,8 @@ void Primary::BroadcastOwnHeader(const Header& header, const std::vector<Authori
   }
 }
 
-void Primary::ByzantineExtras(const Header& header) {
-  if (byzantine_.flood_future_headers) {
-    for (Round ahead : {params_.max_round_ahead + 1, params_.max_round_ahead * 4, Round{1} << 40}) {
-      Header future = header;
-      future.round = header.round + ahead;
-      future.Seal();
-      future.signature = key_.Sign(SigningBytes(future.digest));
-      wire::Request req;
-      req.set_header(future.ToWire().SerializeAsString());
-      for (AuthorityIndex a = 0; a < committee_.size(); ++a) {
-        if (a == self_) continue;
-        (void)messenger_.SendUnreliable(Endpoint::Primary(a), req, nullptr, 0);
-      }
-    }
-  }
-  if (byzantine_.replay_stale && header.round > params_.gc_depth) {
-    // Re-send certificates of long-finished rounds we still know of.
-    auto it = dag_.begin();
-    if (it != dag_.end()) {
-      for (const auto& [author, cert] : it->second) {
-        if (cert->round() == 0) continue;
-        wire::Request req;
-        req.set_certificate(cert->Serialize());
-        for (AuthorityIndex a = 0; a < committee_.size(); ++a) {
-          if (a != self_) (void)messenger_.SendUnreliable(Endpoint::Primary(a), req, nullptr, 0);
-        }
-      }
-    }
-    auto stale = env_.store->GetOwnHeader(header.round - 1);
-    if (stale.ok() && stale->has_value()) {
-      wire::Request req;
-      req.set_header(**stale);
-      for (AuthorityIndex a = 0; a < committee_.size(); ++a) {
-        if (a != self_) (void)messenger_.SendUnreliable(Endpoint::Primary(a), req, nullptr, 0);
-      }
-    }
-  }
+byzantine::PrimaryContext Primary::ByzantineContext() {
+  return {committee_, params_, self_, key_, messenger_, *env_.store, dag_.rounds()};
 }
 
 }  // namespace narwhal

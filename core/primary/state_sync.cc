@@ -131,7 +131,7 @@ absl::Status Primary::ApplySyncedRow(const std::string& bytes) {
   if (fail_stop_.halted()) return fail_stop_.status();
   const Round round = sub.leader->round();
   for (const BatchRef& b : sub.batches) {
-    if (executed_batches_.emplace(b.digest, round).second) executed_by_round_[round].push_back(b.digest);
+    executed_.Remember(b.digest, round);
   }
   // Certificates above the new GC round are parents of what comes next.
   const Round gc = consensus_->gc_round();
@@ -156,14 +156,7 @@ absl::Status Primary::ApplySyncedRow(const std::string& bytes) {
 void Primary::ReprocessWaiting() {
   // What waited for parents that the sync made unnecessary (now below the GC
   // round, or received) goes through the normal path again, oldest first.
-  std::vector<CertificatePtr> certificates;
-  for (auto& [digest, w] : waiting_certificates_) certificates.push_back(std::move(w.certificate));
-  std::vector<Header> headers;
-  for (auto& [digest, w] : waiting_headers_) headers.push_back(std::move(w.header));
-  waiting_certificates_.clear();
-  waiting_headers_.clear();
-  waiters_by_parent_.clear();
-  waiters_by_payload_.clear();
+  auto [certificates, headers] = waiting_.TakeAll();
   std::stable_sort(certificates.begin(), certificates.end(),
                    [](const CertificatePtr& a, const CertificatePtr& b) { return a->round() < b->round(); });
   for (CertificatePtr& c : certificates) {

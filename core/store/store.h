@@ -5,8 +5,9 @@
 // whatever was written before the crash is what the restarted node sees.
 //
 // Contract for every method: a non-OK status means the write did not happen
-// (or the read could not be done) and the caller must not assume otherwise;
-// the node treats a store error as fatal, the core never ignores one.
+// (or the read could not be done) and the caller must not assume otherwise.
+// The core never ignores one: every store error halts the role that saw it
+// (core/fail_stop.h), in the node and in the simulator alike.
 // Writes are durable when the method returns OK (modulo the synchronous
 // setting the operator chose).
 //

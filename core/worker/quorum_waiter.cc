@@ -28,7 +28,14 @@ void QuorumWaiter::OnAck(uint64_t batch_id, AuthorityIndex from) {
 
 void QuorumWaiter::MaybeComplete(uint64_t batch_id) {
   auto it = pending_.find(batch_id);
+  CHECK(it != pending_.end());
   if (it->second.stake < committee_->QuorumThreshold()) return;
+  // The stake counted is exactly ours plus one ACK per distinct other
+  // authority: a quorum is never reached by counting a worker twice.
+  uint64_t stake = committee_->Stake(self_);
+  for (AuthorityIndex a : it->second.acked) stake += committee_->Stake(a);
+  CHECK_EQ(stake, it->second.stake) << "batch " << batch_id << ": ACK stake miscounted";
+  CHECK_GE(pending_bytes_, it->second.batch.batch.size());
   PendingBatch batch = std::move(it->second.batch);
   pending_bytes_ -= batch.batch.size();
   // Dropping the handles cancels the retries to workers that did not ACK yet.

@@ -235,7 +235,7 @@ void Worker::OnWorkerBatch(const Endpoint& from, const wire::WorkerBatch& msg,
 void Worker::OnBatchRequest(const Endpoint& from, const wire::BatchRequest& msg,
                             Messenger::Responder respond) {
   constexpr int kMaxDigestsPerRequest = 1000;
-  if (byzantine_.withhold_batches && from.authority != self_) {
+  if (byzantine_.WithholdBatches(self_, from)) {
     respond(true, "", {});  // claims to serve, serves nothing
     return;
   }

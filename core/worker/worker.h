@@ -21,6 +21,7 @@
 #include "absl/status/status.h"
 #include "core/batch.h"
 #include "core/byzantine.h"
+#include "core/byzantine/composite.h"
 #include "core/committee.h"
 #include "core/env.h"
 #include "core/fail_stop.h"
@@ -113,7 +114,7 @@ class Worker {
   const Parameters& params_;
   const AuthorityIndex self_;
   const WorkerId id_;
-  const ByzantineBehavior byzantine_;
+  byzantine::Composite byzantine_;  // no behaviour: every hook does nothing
   Messenger messenger_;
   QuorumWaiter quorum_waiter_;
   BatchSynchronizer synchronizer_;
