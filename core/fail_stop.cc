@@ -9,42 +9,71 @@ namespace narwhal {
 
 class FailStop::GuardedTimers final : public Timers {
  public:
-  GuardedTimers(Timers* inner, const FailStop* owner) : inner_(inner), owner_(owner) {}
+  GuardedTimers(Timers* inner, FailStop* owner) : inner_(inner), owner_(owner) {}
   TimerId Schedule(TimeUs delay_us, std::function<void()> callback) override {
     return inner_->Schedule(delay_us, [owner = owner_, callback = std::move(callback)] {
-      if (!owner->halted()) callback();
+      if (owner->halted()) return;
+      owner->BeginEvent();
+      callback();
+      owner->EndEvent();
     });
   }
   void Cancel(TimerId id) override { inner_->Cancel(id); }
 
  private:
   Timers* const inner_;
-  const FailStop* const owner_;
+  FailStop* const owner_;
 };
 
 class FailStop::GuardedTransport final : public Transport {
  public:
-  GuardedTransport(Transport* inner, const FailStop* owner) : inner_(inner), owner_(owner) {}
+  GuardedTransport(Transport* inner, FailStop* owner) : inner_(inner), owner_(owner) {}
   Endpoint self() const override { return inner_->self(); }
+  // Inside a handler the frame is held (and OK returned: a frame that
+  // fails to go out at the end is a lost frame, which every sender already
+  // copes with); outside one it goes at once.
   absl::Status Send(const Endpoint& to, std::string frame) override {
     if (owner_->halted()) return Halted();
+    if (owner_->event_depth_ > 0) {
+      owner_->held_.push_back({to, std::move(frame), nullptr});
+      return absl::OkStatus();
+    }
     return inner_->Send(to, std::move(frame));
   }
   absl::Status SendParts(const Endpoint& to, std::string prefix, std::shared_ptr<const std::string> body) override {
     if (owner_->halted()) return Halted();
+    if (owner_->event_depth_ > 0) {
+      CHECK(body != nullptr);
+      owner_->held_.push_back({to, std::move(prefix), std::move(body)});
+      return absl::OkStatus();
+    }
     return inner_->SendParts(to, std::move(prefix), std::move(body));
   }
   void SetReceiver(Receiver receiver) override {
     inner_->SetReceiver([owner = owner_, receiver = std::move(receiver)](const Endpoint& from,
                                                                          std::string_view frame) {
-      if (!owner->halted()) receiver(from, frame);
+      if (owner->halted()) return;
+      owner->BeginEvent();
+      receiver(from, frame);
+      owner->EndEvent();
     });
   }
   void SetPartsReceiver(PartsReceiver receiver) override {
     inner_->SetPartsReceiver([owner = owner_, receiver = std::move(receiver)](
                                  const Endpoint& from, std::string_view prefix, std::string_view body) {
-      if (!owner->halted()) receiver(from, prefix, body);
+      if (owner->halted()) return;
+      owner->BeginEvent();
+      receiver(from, prefix, body);
+      owner->EndEvent();
     });
+  }
+  // The held frames, in the order they were sent.
+  void Flush(std::vector<HeldFrame> frames) {
+    for (HeldFrame& f : frames) {
+      absl::Status s = f.body == nullptr ? inner_->Send(f.to, std::move(f.prefix))
+                                         : inner_->SendParts(f.to, std::move(f.prefix), std::move(f.body));
+      LOG_IF(WARNING, !s.ok()) << owner_->name_ << ": a frame to " << f.to.ToString() << " was not sent: " << s;
+    }
   }
 
  private:
@@ -52,8 +81,22 @@ class FailStop::GuardedTransport final : public Transport {
     return absl::FailedPreconditionError(absl::StrCat("halted: ", owner_->status().message()));
   }
   Transport* const inner_;
-  const FailStop* const owner_;
+  FailStop* const owner_;
 };
+
+void FailStop::EndEvent() {
+  CHECK_GT(event_depth_, 0);
+  if (--event_depth_ > 0) return;
+  std::vector<HeldFrame> frames = std::move(held_);
+  held_.clear();
+  if (halted()) {
+    if (!frames.empty()) {
+      LOG(WARNING) << name_ << ": " << frames.size() << " frame(s) of the event it halted in not sent";
+    }
+    return;
+  }
+  if (transport_ != nullptr) transport_->Flush(std::move(frames));
+}
 
 FailStop::FailStop(const Env& env, std::string name) : inner_(env), name_(std::move(name)) {
   guarded_ = inner_;

@@ -9,7 +9,13 @@
 //
 // FailStop makes "stops" hold inside the core, whatever the environment
 // does next: once halted, the guarded environment it hands out delivers no
-// frame and runs no timer to the role, and sends nothing for it. The
+// frame and runs no timer to the role, and sends nothing for it. And a halt
+// takes back what the role sent during the event it halted in: frames sent
+// while a frame or a timer is being handled leave only when that handler
+// returns without halting. Otherwise a role could ACK a header and then
+// halt before voting for it (the author, ACKed, never sends it again, and
+// the vote is lost for good) or say anything else its store does not back.
+// The
 // environment's Env::on_halt then takes the role down (the node logs the
 // error and exits non-zero; the simulator crashes the role and records the
 // error for its checkers).
@@ -19,6 +25,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "core/env.h"
@@ -49,6 +56,15 @@ class FailStop {
  private:
   class GuardedTimers;
   class GuardedTransport;
+  struct HeldFrame {
+    Endpoint to;
+    std::string prefix;                       // the whole frame for Send
+    std::shared_ptr<const std::string> body;  // SendParts only
+  };
+  // Around every handler of a frame or a timer: sends in between are held,
+  // then sent in order at the end unless the role halted (then dropped).
+  void BeginEvent() { ++event_depth_; }
+  void EndEvent();
 
   const Env inner_;
   const std::string name_;
@@ -56,6 +72,8 @@ class FailStop {
   std::unique_ptr<GuardedTimers> timers_;
   std::unique_ptr<GuardedTransport> transport_;
   Env guarded_;
+  int event_depth_ = 0;
+  std::vector<HeldFrame> held_;
 };
 
 }  // namespace narwhal

@@ -1,6 +1,7 @@
 #include "core/fail_stop.h"
 
 #include <map>
+#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -84,6 +85,49 @@ TEST(FailStopTest, HaltSilencesTimersAndTransportAndTellsTheEnvironmentOnce) {
   ASSERT_EQ(halts.size(), 1u);
   EXPECT_EQ(halts[0], stop.status());
   EXPECT_NE(stop.status().message().find("PutVote"), std::string::npos);
+}
+
+TEST(FailStopTest, FramesOfAHandlerLeaveAtItsEndOrNotAtAllIfItHalts) {
+  ManualTimers timers;
+  RecordingTransport transport;
+  Env env;
+  env.timers = &timers;
+  env.transport = &transport;
+  FailStop stop(env, "primary 0");
+  Transport* t = stop.env().transport;
+
+  // Outside a handler a frame goes at once.
+  ASSERT_TRUE(t->Send(Endpoint::Primary(1), "now").ok());
+  EXPECT_EQ(transport.sent, (std::vector<std::string>{"now"}));
+
+  // Inside one, frames are held until it returns, then go in order.
+  size_t seen_inside = 0;
+  t->SetReceiver([&](const Endpoint&, std::string_view frame) {
+    ASSERT_TRUE(t->Send(Endpoint::Primary(1), "ack").ok());
+    ASSERT_TRUE(t->Send(Endpoint::Primary(1), "vote").ok());
+    seen_inside = transport.sent.size();
+    if (frame == "fail") stop.Halt("PutVote", absl::UnavailableError("disk"));
+  });
+  transport.Deliver("header");
+  EXPECT_EQ(seen_inside, 1u);
+  EXPECT_EQ(transport.sent, (std::vector<std::string>{"now", "ack", "vote"}));
+
+  // A handler that halts sends nothing: not the ACK it gave before halting.
+  transport.Deliver("fail");
+  EXPECT_TRUE(stop.halted());
+  EXPECT_EQ(transport.sent.size(), 3u);
+
+  // The same for a timer's callback.
+  RecordingTransport transport2;
+  env.transport = &transport2;
+  FailStop stop2(env, "worker 0.0");
+  stop2.env().timers->Schedule(1, [&] {
+    ASSERT_TRUE(stop2.env().transport->Send(Endpoint::Primary(1), "retry").ok());
+    EXPECT_TRUE(transport2.sent.empty());
+    stop2.Halt("PutBatch", absl::UnavailableError("disk"));
+  });
+  timers.RunAll();
+  EXPECT_TRUE(transport2.sent.empty());
 }
 
 TEST(FailStopTest, WorksWithoutAHandler) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/store/checksummed_store.h"
 #include "core/wire_cache.h"
 #include "glog/logging.h"
 
@@ -98,7 +99,9 @@ std::unique_ptr<Store> Cluster::MakeStore(AuthorityIndex a, uint32_t role, Fault
     store = std::make_unique<FaultyStore>(store_factory_(), &scheduler_, seed, o);
   }
   *faulty = store.get();
-  return store;
+  // The product's checksums over the faulty disk, as the node has them over
+  // SQLite: a damaged row read back is DataLoss, not a value.
+  return std::make_unique<ChecksummedStore>(std::move(store));
 }
 
 void Cluster::ArmStorageFaults(bool armed) {
@@ -258,10 +261,13 @@ void Cluster::OnHalt(AuthorityIndex a, uint32_t role, const absl::Status& status
   nodes_[a].role_halted[role] = true;
   // As an operator's supervisor sees a process exit: the role goes down
   // (its store is kept); the fault schedule may restart it. Not inside the
-  // reactor's own call: the crash destroys it.
+  // reactor's own call: the crash destroys it. Only if it is still halted
+  // then: a restart at this same instant (heal_all, the end of the storage
+  // faults) may have replaced it with a role that recovered, which must
+  // not be taken down in its place.
   const uint32_t incarnation = nodes_[a].incarnation;
   scheduler_.Schedule(0, [this, a, role, incarnation] {
-    if (nodes_[a].incarnation == incarnation) CrashRole(a, role);
+    if (nodes_[a].incarnation == incarnation && nodes_[a].role_halted[role]) CrashRole(a, role);
   });
 }
 

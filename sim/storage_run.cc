@@ -51,6 +51,19 @@ void CheckStorageHalts(const Cluster& cluster, Checkers* checkers, TimeUs until_
       return;
     }
   }
+  // Every halted role was restarted when the faults ended: at the end it
+  // runs (its recovery from a healthy store succeeded), unless its whole
+  // authority is down.
+  if (until_us < end_us) {
+    for (const Cluster::Halt& h : cluster.halts()) {
+      if (!cluster.IsUp(h.authority) || cluster.IsRoleUp(h.authority, h.role)) continue;
+      checkers->AddViolation("storage", end_us,
+                             absl::StrCat(RoleName(h.authority, h.role), " halted at ", h.at_us / kMillisecondUs,
+                                          " ms (", h.error, ") and is not running at the end, although the storage "
+                                          "faults ended at ", until_us / kMillisecondUs, " ms"));
+      return;
+    }
+  }
   if (!cluster.sends_after_halt().empty()) {
     checkers->AddViolation("storage", end_us,
                            absl::StrCat(cluster.sends_after_halt().size(), " frames sent by halted roles, first: ",

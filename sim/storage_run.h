@@ -3,7 +3,8 @@
 //   storage   a role halted by a store error carries a non-empty error; it
 //             sends nothing after halting; and once the faults have ended
 //             (the store healthy again) no role halts: a restarted role
-//             recovers from what its store kept, or the run fails here.
+//             recovers from what its store kept, or the run fails here;
+//             and at the end every role that halted runs again.
 // What a halted or power-lost authority must still guarantee (nothing
 // accepted is lost, agreement, no equivocation) stays with the other
 // checkers, which run unchanged.

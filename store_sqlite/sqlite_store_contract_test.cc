@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "core/store/checksummed_store.h"
 #include "core/store/memory_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -47,6 +48,15 @@ std::vector<StoreFactory> Factories() {
   return {
       {"Memory", [](const std::string&) { return std::make_unique<MemoryStore>(); }},
       {"SqliteInMemory", [](const std::string&) { return OpenSqliteOrDie(":memory:"); }},
+      // The checksum layer keeps the contract over either store.
+      {"ChecksummedMemory",
+       [](const std::string&) { return std::make_unique<ChecksummedStore>(std::make_unique<MemoryStore>()); }},
+      {"ChecksummedSqlite",
+       [](const std::string&) -> std::unique_ptr<Store> {
+         auto inner = OpenSqliteOrDie(":memory:");
+         if (inner == nullptr) return nullptr;
+         return std::make_unique<ChecksummedStore>(std::move(inner));
+       }},
       {"SqliteFile",
        [](const std::string& test_name) {
          // Parameterized test names contain '/'.

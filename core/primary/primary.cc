@@ -161,6 +161,7 @@ absl::Status Primary::Recover() {
       std::vector<AuthorityIndex> all;
       for (AuthorityIndex a = 0; a < committee_.size(); ++a) if (a != self_) all.push_back(a);
       BroadcastOwnHeader(*h, all);  // the same header again: never a second one
+      ArmHeaderResend(*last);
     }
   }
   // Own batches not yet committed (the own_payload table) go back in the
@@ -381,6 +382,7 @@ void Primary::WakePayload(const BatchRef& ref) {
 absl::Status Primary::OnWorkerBatch(const Endpoint& from, const Digest& digest, WorkerId worker,
                                    bool ours, TimeUs created_at_us, Round stored_round) {
   const BatchRef ref{digest, worker};
+  if (ours && own_committed_recently_.contains(ref)) return absl::OkStatus();  // reported again: done already
   if (ours) {
     // Until it is committed, our worker must keep it (PruneBatchesBelow):
     // the lowest tag it was reported with.
@@ -628,6 +630,14 @@ void Primary::OnCommitted(const std::vector<CommittedSubDag>& committed_in) {
                     env_.store->AppendCommitted({sub.index, EncodeCommittedSubDag(sub)}, state))) {
       return;
     }
+    // Durable, hence committed: reported now, before the housekeeping
+    // writes below. If one of those fails the role halts, and its restart
+    // goes on from the next index: a commit reported only after them would
+    // never be reported at all.
+    consensus_next_index_ = sub.index + 1;
+    ++stats_.sub_dags_committed;
+    stats_.certificates_committed += sub.certificates.size();
+    if (hooks_.on_commit) hooks_.on_commit(sub);
     PruneCommittedRows(sub.index);
     if (fail_stop_.halted()) return;
     for (const CertificatePtr& c : sub.certificates) {
@@ -637,10 +647,6 @@ void Primary::OnCommitted(const std::vector<CommittedSubDag>& committed_in) {
       own_uncommitted_.erase(c->round());
     }
     if (fail_stop_.halted()) return;
-    consensus_next_index_ = sub.index + 1;
-    ++stats_.sub_dags_committed;
-    stats_.certificates_committed += sub.certificates.size();
-    if (hooks_.on_commit) hooks_.on_commit(sub);
     // After the commit is durable and reported: the executor may append its
     // row at once (every batch read locally).
     executor_->OnCommitted(sub, prune_batches_sent_);

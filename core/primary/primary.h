@@ -167,6 +167,9 @@ class Primary {
   void Propose();
   void SignAndBroadcastHeader(Header header, bool store_it);
   void BroadcastOwnHeader(const Header& header, const std::vector<AuthorityIndex>& to);
+  // Sends our header of `round` again, while it is not certified, to those
+  // who have not voted for it (proposer.cc says why).
+  void ArmHeaderResend(Round round);
   // Our batches were committed: they need no re-proposal, ever.
   void ForgetOwnPayload(const std::vector<BatchRef>& committed);
   uint64_t StakeOf(Round round) const;
@@ -216,6 +219,13 @@ class Primary {
   // Our batches not committed yet -> the lowest round our worker tagged
   // them with (0: unknown). Workers keep them (PruneBatchesBelow).
   absl::btree_map<BatchRef, Round> own_pending_tags_;
+  // Our batches committed in the last kOwnCommittedMemoryUs, oldest first:
+  // a worker that retries a report we did not ACK (we halted; our restart
+  // proposed the batch from the own_payload table, and it was committed)
+  // must not have it queued and committed again.
+  static constexpr TimeUs kOwnCommittedMemoryUs = 60 * kSecondUs;
+  absl::btree_set<BatchRef> own_committed_recently_;
+  std::deque<std::pair<TimeUs, BatchRef>> own_committed_order_;
   // The prune_batches_below last sent to our workers (Cleanup): monotonic.
   Round prune_batches_sent_ = 0;
   Round PruneBatchesBelow() const;
@@ -244,6 +254,7 @@ class Primary {
   bool header_delay_passed_ = false;
   TimerId header_timer_ = 0;
   TimerId leader_timer_ = 0;
+  TimerId header_resend_timer_ = 0;
   bool leader_timer_fired_ = false;
 
   // Our header in flight and its votes (vote_aggregator.h).

@@ -121,7 +121,12 @@ absl::Status Primary::ApplySyncedRow(const std::string& bytes) {
                   env_.store->AppendCommitted({sub.index, bytes}, consensus_->SerializeState()))) {
     return fail_stop_.status();
   }
+  // Durable, hence reported now, before the writes below (as in OnCommitted).
   ++consensus_next_index_;
+  ++stats_.sub_dags_synced;
+  ++stats_.sub_dags_committed;
+  stats_.certificates_committed += sub.certificates.size();
+  if (hooks_.on_commit) hooks_.on_commit(sub);
   PruneCommittedRows(sub.index);
   if (fail_stop_.halted()) return fail_stop_.status();
   const Round round = sub.leader->round();
@@ -144,10 +149,6 @@ absl::Status Primary::ApplySyncedRow(const std::string& bytes) {
     dag_.Insert(c);
     fetcher_.Resolved(c->digest);
   }
-  ++stats_.sub_dags_synced;
-  ++stats_.sub_dags_committed;
-  stats_.certificates_committed += sub.certificates.size();
-  if (hooks_.on_commit) hooks_.on_commit(sub);
   executor_->OnCommitted(sub, prune_batches_sent_);
   return absl::OkStatus();
 }
