@@ -72,7 +72,14 @@ class FailStop::GuardedTransport final : public Transport {
     for (HeldFrame& f : frames) {
       absl::Status s = f.body == nullptr ? inner_->Send(f.to, std::move(f.prefix))
                                          : inner_->SendParts(f.to, std::move(f.prefix), std::move(f.body));
-      LOG_IF(WARNING, !s.ok()) << owner_->name_ << ": a frame to " << f.to.ToString() << " was not sent: " << s;
+      if (s.ok()) continue;
+      const uint64_t key = (static_cast<uint64_t>(f.to.authority) << 16) | (f.to.is_primary() ? 0xffff : f.to.worker_id());
+      uint64_t held = 0;
+      const TimeUs now = owner_->inner_.clock != nullptr ? owner_->inner_.clock->NowUs() : 0;
+      if (owner_->flush_warnings_.Allow(key, now, &held)) {
+        LOG(WARNING) << owner_->name_ << ": a frame to " << f.to.ToString() << " was not sent: " << s << " ("
+                     << held << " similar failures to it held back)";
+      }
     }
   }
 

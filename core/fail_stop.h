@@ -29,6 +29,7 @@
 
 #include "absl/status/status.h"
 #include "core/env.h"
+#include "core/log_limiter.h"
 
 namespace narwhal {
 
@@ -74,6 +75,9 @@ class FailStop {
   Env guarded_;
   int event_depth_ = 0;
   std::vector<HeldFrame> held_;
+  // Held frames the transport refused at the flush (a full queue): one line
+  // per peer per 10 s, as the messenger's own send warnings.
+  LogLimiter flush_warnings_{10 * kSecondUs};
 };
 
 }  // namespace narwhal
