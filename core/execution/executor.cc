@@ -227,14 +227,6 @@ void Executor::Attempt(Pending& p) {
     for (const BatchRef& ref : wanted) {
       std::optional<std::string> bytes = local_read_(ref.worker_id, ref.digest);
       if (!bytes.has_value()) continue;
-      // A disk can return other bytes than it was given: what does not hash
-      // to the digest is treated as missing (fetched from a worker), never
-      // executed.
-      if (BatchDigest(*bytes) != ref.digest) {
-        LOG(WARNING) << "executor: local read of batch " << ref.digest.Short() << " returned " << bytes->size()
-                     << " bytes of another digest; fetching it instead";
-        continue;
-      }
       ++stats_.batches_read_locally;
       Deliver(ref.digest, std::make_shared<const std::string>(std::move(*bytes)));
       if (!pending_.contains(index)) return;  // cannot happen before ExecuteReady, but be safe
@@ -545,7 +537,6 @@ void Executor::OnBatchesRequest(const Endpoint& from, const wire::ExecutedBatche
       // Any of our workers may hold it; the digest says nothing of which.
       for (WorkerId w = 0; w < committee_.workers_per_authority() && !bytes.has_value(); ++w) {
         bytes = local_read_(w, *d);
-        if (bytes.has_value() && BatchDigest(*bytes) != *d) bytes.reset();  // damaged on disk: not served
       }
     }
     items.push_back(bytes.value_or(std::string()));

@@ -63,10 +63,10 @@ absl::StatusOr<std::optional<std::string>> ChecksummedStore::OpenOptional(
 // ---- not covered: passed through ----
 
 absl::Status ChecksummedStore::PutBatch(const Digest& digest, std::string_view batch, Round round) {
-  return inner_->PutBatch(digest, batch, round);
+  return inner_->PutBatch(digest, Seal(batch), round);
 }
 absl::StatusOr<std::optional<std::string>> ChecksummedStore::GetBatch(const Digest& digest) {
-  return inner_->GetBatch(digest);
+  return OpenOptional(inner_->GetBatch(digest), "batch");
 }
 absl::Status ChecksummedStore::PruneBatchesBelow(Round round) { return inner_->PruneBatchesBelow(round); }
 absl::Status ChecksummedStore::PutPayload(const Digest& digest, WorkerId worker, Round round) {

@@ -66,12 +66,12 @@ TEST_F(ChecksummedStoreTest, ValuesComeBackAsWrittenAndAreStoredSealed) {
   EXPECT_EQ(store_->CommittedFrom(0, 10)->at(0).sub_dag, "sub-dag");
   EXPECT_EQ(*store_->ExecutedFrom(0, 10)->at(0).row, "executed");
   EXPECT_EQ(store_->ExecutedSizes()->at(0).second, 8u);
-  EXPECT_EQ(**store_->GetBatch(D(9)), "batch");  // not sealed: checked by digest
+  EXPECT_EQ(**store_->GetBatch(D(9)), "batch");
   EXPECT_FALSE(store_->GetCertificate(D(7))->has_value());
 
   EXPECT_EQ(**memory_->GetCertificate(D(1)), ChecksummedStore::Seal("cert"));
   EXPECT_EQ((**memory_->GetCertificate(D(1))).size(), 4 + ChecksummedStore::kTrailerBytes);
-  EXPECT_EQ(**memory_->GetBatch(D(9)), "batch");
+  EXPECT_EQ(**memory_->GetBatch(D(9)), ChecksummedStore::Seal("batch"));
 }
 
 TEST_F(ChecksummedStoreTest, OpenRefusesEveryFlippedByteAndEveryCut) {
