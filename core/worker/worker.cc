@@ -255,9 +255,9 @@ void Worker::OnBatchRequest(const Endpoint& from, const wire::BatchRequest& msg,
       respond(false, "store error", {});
       return;
     }
-    // Bytes that do not hash to the digest (a damaged read) are not served:
-    // the peer asks another worker.
-    if (batch->has_value() && BatchDigest(**batch) == *d) found.push_back(std::move(**batch));
+    // A damaged read is the store's DataLoss (ChecksummedStore), and a
+    // peer checks what it is served against the digest anyway.
+    if (batch->has_value()) found.push_back(std::move(**batch));
   }
   ++stats_.batch_requests_served;
   respond(true, "", std::move(found));
@@ -273,12 +273,6 @@ void Worker::OnSynchronize(const wire::SynchronizeBatches& msg, Messenger::Respo
     if (!d.ok()) continue;
     auto have = env_.store->GetBatch(*d);
     if (StoreFailed("reading a batch to synchronize", have.status())) return;
-    if (have->has_value() && BatchDigest(**have) != *d) {
-      // Written back, the damage would stay: stop instead (store-failure policy).
-      StoreFailed("reading a batch to synchronize", absl::DataLossError(absl::StrCat(
-          "batch ", d->Short(), " read back as ", (*have)->size(), " bytes of another digest")));
-      return;
-    }
     if (have->has_value() && msg.author() == self_) {
       // Our own batch, proposed again long after it was stored: re-tag it
       // with the current round so that garbage collection keeps it until
@@ -303,12 +297,6 @@ void Worker::Retag(const Digest& digest, Round round) {
   auto have = env_.store->GetBatch(digest);
   if (StoreFailed("reading a batch to re-tag", have.status())) return;
   if (!have->has_value()) return;  // pruned already, or never stored
-  if (BatchDigest(**have) != digest) {
-    // Written back, the damage would stay: stop instead (store-failure policy).
-    StoreFailed("reading a batch to re-tag", absl::DataLossError(absl::StrCat(
-        "batch ", digest.Short(), " read back as ", (*have)->size(), " bytes of another digest")));
-    return;
-  }
   StoreFailed("re-tagging a batch", env_.store->PutBatch(digest, **have, round));
 }
 
