@@ -111,6 +111,12 @@ constexpr FixedSeed kFixedSeeds[] = {
     // committed; the worker's retried report then queued it again: the
     // batch was executed twice (integrity).
     {53, "own batches committed lately are not queued again", 30},
+    // A worker ACKed its primary's request to fetch a header's batches, then
+    // halted on a damaged read; restarted, it knew nothing of the request
+    // and the primary never asked again: the header waited forever, and
+    // with a Byzantine authority no round had a quorum (availability).
+    {111, "headers waiting for batches ask again every retry.max_interval", 30},
+    {200, "headers waiting for batches ask again every retry.max_interval"},
 };
 
 TEST(StorageFaultsTest, SwarmSeedsThatOnceFailedAreClean) {

@@ -95,6 +95,7 @@ Primary::~Primary() {
   env_.timers->Cancel(header_timer_);
   env_.timers->Cancel(leader_timer_);
   env_.timers->Cancel(catch_up_timer_);
+  env_.timers->Cancel(payload_resync_timer_);
 }
 
 absl::Status Primary::Start() {
@@ -325,18 +326,11 @@ void Primary::ProcessHeader(const Header& header) {
     }
     w.header = header;
     for (const Digest& p : w.missing_parents) fetcher_.Fetch(p, header.round - 1, header.author);
-    absl::btree_map<WorkerId, wire::Request> sync;
-    for (const BatchRef& b : w.missing_payload) {
-      auto& req = sync[b.worker_id];
-      req.mutable_synchronize_batches()->add_digests(b.digest.ToBytes());
-      req.mutable_synchronize_batches()->set_author(header.author);
-      req.mutable_synchronize_batches()->set_round(header.round);
-    }
-    for (auto& [worker, req] : sync) {
-      auto handle = messenger_.SendReliable(Endpoint::Worker(self_, worker), std::move(req), nullptr);
-      if (handle.ok()) sends_by_round_[header.round].push_back(std::move(*handle));
-    }
+    RequestPayload(header, w.missing_payload);
+    w.payload_requested_us = env_.clock->NowUs();
+    const bool needs_batches = !w.missing_payload.empty();
     waiting_.AddHeader(std::move(w));
+    if (needs_batches) ArmPayloadResync();
     return;
   }
   // All parents present: they must be round - 1 with a quorum of stake.
@@ -373,6 +367,39 @@ void Primary::SendVote(const Header& header) {
   if (!handle.ok()) return;
   sends_by_round_[header.round].push_back(std::move(*handle));
   ++stats_.votes_sent;
+}
+
+void Primary::RequestPayload(const Header& header, const absl::btree_set<BatchRef>& missing) {
+  absl::btree_map<WorkerId, wire::Request> sync;
+  for (const BatchRef& b : missing) {
+    auto& req = sync[b.worker_id];
+    req.mutable_synchronize_batches()->add_digests(b.digest.ToBytes());
+    req.mutable_synchronize_batches()->set_author(header.author);
+    req.mutable_synchronize_batches()->set_round(header.round);
+  }
+  for (auto& [worker, req] : sync) {
+    auto handle = messenger_.SendReliable(Endpoint::Worker(self_, worker), std::move(req), nullptr);
+    if (handle.ok()) sends_by_round_[header.round].push_back(std::move(*handle));
+  }
+}
+
+void Primary::ArmPayloadResync() {
+  if (payload_resync_armed_) return;
+  payload_resync_armed_ = true;
+  payload_resync_timer_ = env_.timers->Schedule(params_.retry.max_interval_us, [this] {
+    payload_resync_armed_ = false;
+    std::vector<WaitingHeader*> waiting = waiting_.WaitingForPayload();
+    if (waiting.empty()) return;
+    // Only what has waited a whole interval since it was asked for: a
+    // batch on its way needs no second request.
+    const TimeUs now = env_.clock->NowUs();
+    for (WaitingHeader* w : waiting) {
+      if (now - w->payload_requested_us < params_.retry.max_interval_us) continue;
+      RequestPayload(w->header, w->missing_payload);
+      w->payload_requested_us = now;
+    }
+    ArmPayloadResync();
+  });
 }
 
 void Primary::WakePayload(const BatchRef& ref) {

@@ -150,6 +150,14 @@ class Primary {
   void TryVote(const Header& header);
   void WakeWaiters(const Digest& certificate_digest);
   void WakePayload(const BatchRef& ref);
+  // Asks our workers to fetch the batches `header` names that they lack.
+  void RequestPayload(const Header& header, const absl::btree_set<BatchRef>& missing);
+  // Asks again, every retry.max_interval, for the batches of headers still
+  // waiting: a worker that ACKed a request and then stopped (a crash, a
+  // store failure) lost it, and nothing else would ask again.
+  void ArmPayloadResync();
+  TimerId payload_resync_timer_ = 0;
+  bool payload_resync_armed_ = false;
 
   // ---- certificate path ----
   // `checked`: the certificate already passed CheckCertificate against this

@@ -69,6 +69,14 @@ std::vector<Header> WaitingRoom::PayloadArrived(const BatchRef& ref) {
   return out;
 }
 
+std::vector<WaitingHeader*> WaitingRoom::WaitingForPayload() {
+  std::vector<WaitingHeader*> out;
+  for (auto& [digest, w] : headers_) {
+    if (!w.missing_payload.empty()) out.push_back(&w);
+  }
+  return out;
+}
+
 std::vector<WaitingHeader> WaitingRoom::DropUpTo(Round gc_round) {
   std::vector<WaitingHeader> dropped;
   for (auto it = headers_.begin(); it != headers_.end();) {

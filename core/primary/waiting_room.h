@@ -21,6 +21,8 @@ struct WaitingHeader {
   Header header;
   absl::btree_set<Digest> missing_parents;
   absl::btree_set<BatchRef> missing_payload;
+  // When our workers were last asked for missing_payload.
+  TimeUs payload_requested_us = 0;
 };
 
 class WaitingRoom {
@@ -52,6 +54,10 @@ class WaitingRoom {
   std::vector<Released> ParentArrived(const Digest& digest);
   // Our worker now holds `ref`.
   std::vector<Header> PayloadArrived(const BatchRef& ref);
+
+  // The headers that wait for batches, in digest order (valid until the
+  // room changes).
+  std::vector<WaitingHeader*> WaitingForPayload();
 
   // Drops every header and certificate of round <= gc_round; returns the
   // dropped headers, in digest order.
