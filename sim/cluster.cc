@@ -207,6 +207,8 @@ ByzantineBehavior Cluster::ByzantineOf(AuthorityIndex a) const {
 
 void Cluster::BootWorker(AuthorityIndex a, WorkerId w) {
   Node& n = nodes_[a];
+  if (n.worker_boots.size() <= w) n.worker_boots.resize(w + 1, 0);
+  ++n.worker_boots[w];
   Env env = MakeEnv(a, w + 1);
   auto worker = std::make_unique<Worker>(env, committee_, options_.params, a, w, ByzantineOf(a));
   worker->SetOnBatchAccepted([this, a, w](const SealedBatch& b) {

@@ -117,6 +117,10 @@ class Cluster {
   Store* worker_store(AuthorityIndex a, WorkerId w) { return nodes_[a].stores[w + 1].get(); }
   bool IsByzantine(AuthorityIndex a) const { return options_.byzantine.contains(a); }
   int restarts(AuthorityIndex a) const { return nodes_[a].incarnation; }
+  // How many times worker w of authority a was built (see Node::worker_boots).
+  int worker_boots(AuthorityIndex a, WorkerId w) const {
+    return w < nodes_[a].worker_boots.size() ? nodes_[a].worker_boots[w] : 0;
+  }
   // Roles that stopped on a store failure (core/fail_stop.h), in order.
   struct Halt {
     TimeUs at_us = 0;
@@ -146,6 +150,9 @@ class Cluster {
     std::vector<std::unique_ptr<Worker>> workers;
     std::vector<bool> role_down;  // [0] primary, [1+w] workers: crashed alone
     int role_incarnation = 0;     // role restarts, for fresh random seeds
+    // Per worker: how many times it was built. Its transaction sequence
+    // numbers start over each time (a restart of the worker alone included).
+    std::vector<int> worker_boots;
   };
   void Boot(AuthorityIndex a);
   void BootPrimary(AuthorityIndex a);

@@ -62,7 +62,7 @@ class Load {
     if (options_.transactions_per_s <= 0) return;
     Tick();
   }
-  // Per (authority, worker, incarnation): seq -> tx id.
+  // Per (authority, worker, worker boot): seq -> tx id.
   void OnSealed(AuthorityIndex a, WorkerId w, const SealedBatch& b) {
     checkers_->OnBatchSealed(b.digest, Ids(a, w, b));
     checkers_->set_batch_created(b.digest, b.created_at_us);
@@ -90,8 +90,14 @@ class Load {
     }
     return txs;
   }
+  // A worker's sequence numbers start over whenever it is built again:
+  // after a whole-authority restart, and after a restart of the worker
+  // alone (a crash of that process, or a halt on a store failure). Keyed
+  // by the authority's restarts only, a worker restarted alone mapped its
+  // new batches onto the ids of its old ones: "transaction committed
+  // twice" with nothing committed twice (swarm storage seed 173 at 30 s).
   std::tuple<AuthorityIndex, WorkerId, int> Key(AuthorityIndex a, WorkerId w) const {
-    return {a, w, cluster_->restarts(a)};
+    return {a, w, cluster_->worker_boots(a, w)};
   }
   void Tick() {
     Scheduler& s = cluster_->scheduler();
