@@ -117,6 +117,10 @@ constexpr FixedSeed kFixedSeeds[] = {
     // with a Byzantine authority no round had a quorum (availability).
     {111, "headers waiting for batches ask again every retry.max_interval", 30},
     {200, "headers waiting for batches ask again every retry.max_interval"},
+    // A checker bug, not a product one: worker 2.0, restarted alone,
+    // numbered its transactions from 0 again and the load mapped its new
+    // batches onto its old batches' ids ("transaction 778 committed twice").
+    {173, "the load keys a worker's sequence numbers by its own boots", 30},
 };
 
 TEST(StorageFaultsTest, SwarmSeedsThatOnceFailedAreClean) {
