@@ -51,6 +51,13 @@ class FailStop {
   // env.on_halt once; later calls only log.
   void Halt(std::string_view operation, const absl::Status& status);
   bool halted() const { return !status_.ok(); }
+
+  // An outer event around many handlers (the node's event-loop pass, whose
+  // store writes commit together at its end): frames sent in between leave
+  // at EndPass, or never if the role halted meanwhile (the pass's commit
+  // failing is such a halt).
+  void BeginPass() { BeginEvent(); }
+  void EndPass() { EndEvent(); }
   // OK while running; the first error once halted.
   const absl::Status& status() const { return status_; }
 

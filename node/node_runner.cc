@@ -143,6 +143,13 @@ class NodeProcess {
     loop_->Stop();
   }
   absl::Status halted_;
+  // One event-loop pass is one durable step for each role (group commit):
+  // its store writes commit together at the end of the pass (one fsync on
+  // FULL instead of one per write), and only then do the frames it sent in
+  // the pass leave (FailStop holds them), so nothing is said that the store
+  // does not back. A failed commit halts the role and drops those frames.
+  void BeginPass();
+  void EndPass();
   absl::Status StartWorker(WorkerId id);
   void LogStats();
   // Metrics and health, once a second.
@@ -225,6 +232,7 @@ absl::Status NodeProcess::StartRoles() {
     if (absl::Status s = StartWorker(w); !s.ok()) return s;
   }
   workers_healthy_.assign(workers_.size(), true);
+  loop_->SetPassHooks([this] { BeginPass(); }, [this] { EndPass(); });
   observe_timer_ = loop_->Schedule(0, [this] { Observe(); });
   g_loop.store(loop_.get());
   struct sigaction sa;
@@ -279,7 +287,7 @@ absl::Status NodeProcess::StartPrimary() {
   // re-commits and re-serves indexes and loses accepted transactions
   // (tests/sim_storage_faults_test.cc). Its writes are small; the workers'
   // batch stores, which carry the volume, keep the operator's setting.
-  auto store = OpenStore("primary.db", 4096, "FULL");
+  auto store = OpenStore("primary.db", 65536, "FULL");
   if (!store.ok()) return store.status();
   role->store = *std::move(store);
   auto transport = MakeTransport(Endpoint::Primary(self_));
@@ -336,6 +344,27 @@ absl::Status NodeProcess::StartPrimary() {
             << role->output->next_index();
   primary_ = std::move(role);
   return absl::OkStatus();
+}
+
+void NodeProcess::BeginPass() {
+  if (primary_) {
+    primary_->primary->fail_stop().BeginPass();
+    primary_->store->BeginGroup();
+  }
+  for (auto& w : workers_) {
+    w->worker->fail_stop().BeginPass();
+    w->store->BeginGroup();
+  }
+}
+
+void NodeProcess::EndPass() {
+  auto end = [](FailStop& fail_stop, SqliteStore& store) {
+    absl::Status committed = store.EndGroup(/*commit=*/!fail_stop.halted());
+    if (!committed.ok()) fail_stop.Halt("committing the event loop pass's writes", committed);
+    fail_stop.EndPass();
+  };
+  if (primary_) end(primary_->primary->fail_stop(), *primary_->store);
+  for (auto& w : workers_) end(w->worker->fail_stop(), *w->store);
 }
 
 absl::Status NodeProcess::StartWorker(WorkerId id) {
@@ -419,7 +448,7 @@ void NodeProcess::LogStats() {
     const WorkerStats& s = w->worker->stats();
     const IngressStats& i = w->ingress->stats();
     LOG(INFO) << "stats worker " << w->id << ": sealed=" << s.batches_sealed
-              << " (size " << s.batches_sealed_by_size << ", delay " << s.batches_sealed_by_delay
+              << " (size " << s.batches_sealed_by_size << ", delay " << s.batches_sealed_by_delay << ", early " << s.batches_sealed_early
               << ") quorum=" << s.batches_quorum << " received=" << s.batches_received
               << " served=" << s.batch_requests_served << " pending_bytes=" << w->worker->pending_bytes()
               << " retransmissions=" << w->worker->messenger().stats().retransmissions

@@ -61,6 +61,7 @@ OutputServer::~OutputServer() {
   loop_.Unwatch(watch_id_);
   loop_.Cancel(heartbeat_timer_);
   if (pump_scheduled_) loop_.Cancel(pump_timer_);
+  if (publish_scheduled_) loop_.Cancel(publish_timer_);
   for (TimerId t : retry_timers_) loop_.Cancel(t);
 }
 
@@ -72,9 +73,21 @@ void OutputServer::OnCommit(const CommittedSubDag& sub) {
 }
 
 void OutputServer::OnExecuted(const ExecutedRow& row) {
-  next_index_ = std::max(next_index_, row.index + 1);
-  CacheRow(row.index, row.row);
-  SchedulePump();
+  // Served from the next event-loop pass on: the row is committed at the
+  // end of this one (NodeProcess::EndPass), and a client must never read a
+  // row that a crash could still take back.
+  unpublished_.push_back(row);
+  if (publish_scheduled_) return;
+  publish_scheduled_ = true;
+  publish_timer_ = loop_.Schedule(0, [this] {
+    publish_scheduled_ = false;
+    for (ExecutedRow& r : unpublished_) {
+      next_index_ = std::max(next_index_, r.index + 1);
+      CacheRow(r.index, std::move(r.row));
+    }
+    unpublished_.clear();
+    SchedulePump();
+  });
 }
 
 void OutputServer::CacheRow(uint64_t index, std::shared_ptr<const std::string> row) {

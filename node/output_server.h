@@ -120,6 +120,11 @@ class OutputServer {
   std::deque<Digest> own_batches_order_;
   TimerId pump_timer_ = 0;
   bool pump_scheduled_ = false;
+  // Rows executed in the current event-loop pass: published (next_index_,
+  // the cache) by a timer in the next pass, after the pass's commit.
+  std::vector<ExecutedRow> unpublished_;
+  TimerId publish_timer_ = 0;
+  bool publish_scheduled_ = false;
   TimerId heartbeat_timer_ = 0;
   absl::btree_set<TimerId> retry_timers_;
   OutputServerStats stats_;

@@ -922,8 +922,51 @@ absl::Status SqliteStore::CheckTransactionAlive(absl::string_view op) const {
                                          "by SQLite after an earlier error"));
 }
 
+absl::Status SqliteStore::EnsureGroupOpen(absl::string_view op) {
+  if (!grouping_ || group_open_) return absl::OkStatus();
+  group_open_ = true;  // before the BEGIN: Exec must not come back here
+  absl::Status status = Exec(kBegin, op, NoParameters);
+  if (!status.ok()) {
+    group_open_ = false;
+    return status;
+  }
+  ++transaction_depth_;
+  return absl::OkStatus();
+}
+
+void SqliteStore::BeginGroup() {
+  CHECK(!grouping_) << path_ << ": BeginGroup inside a group";
+  CHECK_EQ(transaction_depth_, 0) << path_ << ": BeginGroup inside a transaction";
+  grouping_ = true;
+}
+
+absl::Status SqliteStore::EndGroup(bool commit) {
+  CHECK(grouping_) << path_ << ": EndGroup without BeginGroup";
+  grouping_ = false;
+  if (!group_open_) return absl::OkStatus();
+  group_open_ = false;
+  CHECK_EQ(transaction_depth_, 1) << path_ << ": a transaction inside the group is still open";
+  absl::Status status;
+  if (commit) {
+    status = Exec(kCommit, "commit the event loop pass's writes", NoParameters);
+    if (!status.ok()) RollBackLevel("commit the event loop pass's writes");
+  } else {
+    RollBackLevel("roll back the event loop pass's writes");
+  }
+  --transaction_depth_;
+  if (pruned_in_transaction_) {
+    pruned_in_transaction_ = false;
+    ReclaimFreePages(1);
+  }
+  return status;
+}
+
 absl::Status SqliteStore::Exec(int id, absl::string_view op,
                                absl::FunctionRef<void(Binder&)> bind) {
+  if (!group_open_ && grouping_) {
+    absl::Status opened = EnsureGroupOpen(op);
+    if (!opened.ok()) return opened;
+  }
   absl::Status alive = CheckTransactionAlive(op);
   if (!alive.ok()) return alive;
   sqlite3_stmt* stmt = statement(id);
@@ -966,6 +1009,7 @@ absl::StatusOr<std::optional<int64_t>> SqliteStore::QueryInt(
 
 absl::Status SqliteStore::Atomically(absl::string_view op,
                                      absl::FunctionRef<absl::Status()> body) {
+  if (absl::Status opened = EnsureGroupOpen(op); !opened.ok()) return opened;
   const bool outermost = transaction_depth_ == 0;
   absl::Status status = Exec(outermost ? kBegin : kSavepoint, op, NoParameters);
   if (!status.ok()) return status;

@@ -180,6 +180,16 @@ class SqliteStore final : public Store {
   // calls (and the multi-statement write methods) use savepoints, so a failing
   // inner part is undone even if the outer body goes on.
   absl::Status RunInTransaction(const std::function<absl::Status()>& body) override;
+
+  // Group commit (the node's event-loop pass, NodeProcess): between
+  // BeginGroup and EndGroup every write joins one transaction, opened at the
+  // first write, so the pass costs one commit (one fsync on FULL) however
+  // many frames it handled. Reads see the group's writes. EndGroup(true)
+  // commits, EndGroup(false) rolls the whole group back (the role halted:
+  // nothing it did in the pass is kept, as nothing it sent leaves). Not
+  // nested: a BeginGroup inside a group is a bug.
+  void BeginGroup();
+  absl::Status EndGroup(bool commit);
   absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> RowCounts() override;
 
   // Sizes of the database and -wal files now; zeros for ":memory:". Only
@@ -232,6 +242,12 @@ class SqliteStore final : public Store {
   // Set when options.background_checkpoint; stopped before db_ closes.
   std::unique_ptr<sqlite_store_internal::Checkpointer> checkpointer_;
   int transaction_depth_ = 0;
+  // BeginGroup..EndGroup; group_open_ once its transaction has begun (the
+  // group holds one level of transaction_depth_ then).
+  bool grouping_ = false;
+  bool group_open_ = false;
+  // Opens the group's transaction before the first write in it.
+  absl::Status EnsureGroupOpen(absl::string_view op);
   // Set once Open succeeded: only then does the destructor write anything.
   bool open_ = false;
   // PRAGMA incremental_vacuum(kReclaimStepPages for this page size); null

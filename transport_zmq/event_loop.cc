@@ -3,6 +3,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -132,6 +133,10 @@ void EventLoop::RunOnce(TimeUs max_wait_us) {
   }
 
   if (items[0].revents & ZMQ_POLLIN) DrainWakeup();
+  const bool has_work = std::any_of(items.begin(), items.end(),
+                                    [](const zmq_pollitem_t& i) { return (i.revents & ZMQ_POLLIN) != 0; }) ||
+                        UntilNextTimerUs() == 0;
+  if (has_work && before_pass_) before_pass_();
   RunPosted();
   for (size_t i = 0; i < ids.size(); ++i) {
     if (!(items[i + 1].revents & ZMQ_POLLIN)) continue;
@@ -143,6 +148,7 @@ void EventLoop::RunOnce(TimeUs max_wait_us) {
     (*handler)();
   }
   RunDueTimers();
+  if (has_work && after_pass_) after_pass_();
 }
 
 TimeUs EventLoop::UntilNextTimerUs() {

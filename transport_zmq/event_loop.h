@@ -74,6 +74,15 @@ class EventLoop final : public Clock, public Timers {
   // Unknown ids are ignored.
   void Unwatch(WatchId id);
 
+  // Called at the start and at the end of every pass that has work (a
+  // readable socket, a posted function or a due timer), on the loop thread:
+  // the node makes one pass one durable step (NodeProcess: the pass's store
+  // writes commit together, then the frames it sent leave).
+  void SetPassHooks(std::function<void()> before, std::function<void()> after) {
+    before_pass_ = std::move(before);
+    after_pass_ = std::move(after);
+  }
+
   // Runs until Stop(). A Stop() that came before Run() makes it return at
   // once; the request is consumed when Run() returns.
   void Run();
@@ -118,6 +127,8 @@ class EventLoop final : public Clock, public Timers {
   std::atomic<bool> stop_requested_{false};
   std::atomic<std::thread::id> loop_thread_{};
 
+  std::function<void()> before_pass_;
+  std::function<void()> after_pass_;
   TimerId next_timer_id_ = 1;
   std::priority_queue<HeapEntry, std::vector<HeapEntry>, std::greater<HeapEntry>> timer_heap_;
   // Lookup only (never iterated), so a hash map is fine. Cancel() erases

@@ -101,6 +101,9 @@ class Primary {
   absl::Status Start();
   // The store failed and the primary stopped (core/fail_stop.h).
   bool halted() const { return fail_stop_.halted(); }
+  // For an environment that groups many events into one durable step (the
+  // node's event-loop pass): FailStop::BeginPass/EndPass.
+  FailStop& fail_stop() { return fail_stop_; }
 
   Round round() const { return proposer_round_; }
   Round last_committed_round() const { return consensus_->last_committed_round(); }
