@@ -1,5 +1,6 @@
 #include "core/parameters.h"
 
+#include <algorithm>
 #include <limits>
 #include <tuple>
 
@@ -26,6 +27,7 @@ absl::Status MsToUs(absl::string_view field, uint64_t ms, TimeUs* out) {
 absl::StatusOr<Parameters> Parameters::FromProto(const config::Parameters& p) {
   Parameters out;
   for (auto [field, ms, us] : {std::tuple{"max_batch_delay_ms", p.max_batch_delay_ms(), &out.max_batch_delay_us},
+                               std::tuple{"min_batch_delay_ms", p.min_batch_delay_ms(), &out.min_batch_delay_us},
                                std::tuple{"max_header_delay_ms", p.max_header_delay_ms(), &out.max_header_delay_us},
                                std::tuple{"sync_retry_delay_ms", p.sync_retry_delay_ms(), &out.sync_retry_delay_us},
                                std::tuple{"leader_timeout_ms", p.leader_timeout_ms(), &out.leader_timeout_us},
@@ -49,7 +51,7 @@ absl::StatusOr<Parameters> Parameters::FromProto(const config::Parameters& p) {
     out.protocol = *kind;
   }
   if (p.max_transaction_size_bytes()) out.max_transaction_size_bytes = p.max_transaction_size_bytes();
-  if (p.max_pending_bytes()) out.max_pending_bytes = p.max_pending_bytes();
+  out.max_pending_bytes = p.max_pending_bytes() ? p.max_pending_bytes() : 4 * out.batch_size_bytes;
   if (p.retry_multiplier() != 0) out.retry.multiplier = p.retry_multiplier();
   if (p.retry_randomization_factor() != 0) out.retry.randomization_factor = p.retry_randomization_factor();
   if (p.max_pending_requests_per_peer()) out.max_pending_requests_per_peer = p.max_pending_requests_per_peer();
@@ -71,6 +73,10 @@ absl::StatusOr<Parameters> Parameters::FromProto(const config::Parameters& p) {
   if (out.max_transaction_size_bytes > out.batch_size_bytes * 4 + 1024 * 1024) {
     return Bad("max_transaction_size_bytes", "is far larger than batch_size_bytes");
   }
+  // Unset, or not below max_batch_delay: no early sealing.
+  if (p.min_batch_delay_ms() == 0 || out.min_batch_delay_us > out.max_batch_delay_us) {
+    out.min_batch_delay_us = out.max_batch_delay_us;
+  }
   if (out.gc_depth < 4) return Bad("gc_depth", "must be at least 4 rounds");
   if (out.state_sync_retention < 2 * out.gc_depth + 2) {
     return Bad("state_sync_retention", "must be at least 2 * gc_depth + 2 sub-DAGs (restart recovery reads them)");
@@ -88,6 +94,7 @@ config::Parameters Parameters::ToProto() const {
   config::Parameters p;
   p.set_batch_size_bytes(batch_size_bytes);
   p.set_max_batch_delay_ms(max_batch_delay_us / kMillisecondUs);
+  p.set_min_batch_delay_ms(min_batch_delay_us / kMillisecondUs);
   p.set_header_size(header_size);
   p.set_max_header_delay_ms(max_header_delay_us / kMillisecondUs);
   p.set_gc_depth(gc_depth);

@@ -53,6 +53,9 @@ ABSL_FLAG(bool, plaintext, false,
           "reference's local benchmark; reported as \"transport\": \"plaintext\"");
 ABSL_FLAG(int64_t, batch_size_bytes, 1000000, "parameters.batch_size_bytes");
 ABSL_FLAG(int64_t, max_batch_delay_ms, 200, "parameters.max_batch_delay_ms");
+ABSL_FLAG(int64_t, min_batch_delay_ms, 25,
+          "parameters.min_batch_delay_ms: seal early once nothing is being replicated (docs/node.md)");
+ABSL_FLAG(int64_t, max_pending_bytes, 0, "parameters.max_pending_bytes (0: the default)");
 ABSL_FLAG(int64_t, header_size, 1, "parameters.header_size (batch digests per header)");
 ABSL_FLAG(int64_t, max_header_delay_ms, 200, "parameters.max_header_delay_ms");
 ABSL_FLAG(int64_t, retry_initial_interval_ms, 1000,
@@ -197,6 +200,8 @@ std::optional<Point> RunPoint(const std::string& binary, double rate) {
       absl::StrCat("--sqlite_synchronous=", sync),
       absl::StrCat("--batch_size_bytes=", absl::GetFlag(FLAGS_batch_size_bytes)),
       absl::StrCat("--max_batch_delay_ms=", absl::GetFlag(FLAGS_max_batch_delay_ms)),
+      absl::StrCat("--min_batch_delay_ms=", absl::GetFlag(FLAGS_min_batch_delay_ms)),
+      absl::StrCat("--max_pending_bytes=", absl::GetFlag(FLAGS_max_pending_bytes)),
       absl::StrCat("--header_size=", absl::GetFlag(FLAGS_header_size)),
       absl::StrCat("--max_header_delay_ms=", absl::GetFlag(FLAGS_max_header_delay_ms)),
       absl::StrCat("--retry_initial_interval_ms=", absl::GetFlag(FLAGS_retry_initial_interval_ms))};

@@ -22,7 +22,8 @@ WorkerObserver::WorkerObserver(MetricsRegistry& r, AuthorityIndex self, WorkerId
       started_us_(started_us),
       batches_sealed_(r.Counters("narwhal_worker_batches_sealed_total",
                                  "Batches sealed, by reason (size: batch_size_bytes reached; delay: "
-                                 "max_batch_delay passed).",
+                                 "max_batch_delay passed; early: none of ours awaited a quorum and "
+                                 "min_batch_delay passed).",
                                  Labels(self, id), "reason")),
       batches_quorum_(r.Counter("narwhal_worker_batches_quorum_total",
                                 "Own batches that reached a quorum of workers (their transactions are "
@@ -85,6 +86,7 @@ void WorkerObserver::Update(const Worker& worker, const Ingress& ingress, const 
   const WorkerStats& s = worker.stats();
   batches_sealed_["size"].Set(s.batches_sealed_by_size);
   batches_sealed_["delay"].Set(s.batches_sealed_by_delay);
+  batches_sealed_["early"].Set(s.batches_sealed_early);
   batches_quorum_.Set(s.batches_quorum);
   batches_received_.Set(s.batches_received);
   batches_rejected_.Set(s.batches_rejected);

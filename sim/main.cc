@@ -49,6 +49,7 @@ ABSL_FLAG(double, transactions_per_s, 2000, "Client transactions per simulated s
 ABSL_FLAG(int, transaction_size_bytes, 512, "Transaction size in bytes.");
 ABSL_FLAG(int, batch_size_bytes, 50000, "batch_size_bytes: a batch seals at this many bytes ...");
 ABSL_FLAG(int, max_batch_delay_ms, 100, "... or after this delay.");
+ABSL_FLAG(int, min_batch_delay_ms, 0, "... or once none of the worker's batches awaits a quorum and the open one is this old (0: max_batch_delay_ms, off).");
 ABSL_FLAG(int, max_header_delay_ms, 100, "Propose a header at latest after this delay.");
 ABSL_FLAG(int, gc_depth, 50, "Rounds kept below the last committed round.");
 ABSL_FLAG(int, committed_output_retention, -1,
@@ -247,6 +248,11 @@ absl::Status ApplyFlags(const CommandLine& cl, bool all, SimulationOptions* o) {
   }
   if (want("batch_size_bytes")) c.params.batch_size_bytes = absl::GetFlag(FLAGS_batch_size_bytes);
   if (want("max_batch_delay_ms")) c.params.max_batch_delay_us = absl::GetFlag(FLAGS_max_batch_delay_ms) * kMillisecondUs;
+  if (want("min_batch_delay_ms")) {
+    c.params.min_batch_delay_us = absl::GetFlag(FLAGS_min_batch_delay_ms) > 0
+                                      ? absl::GetFlag(FLAGS_min_batch_delay_ms) * kMillisecondUs
+                                      : c.params.max_batch_delay_us;
+  }
   if (want("max_header_delay_ms")) c.params.max_header_delay_us = absl::GetFlag(FLAGS_max_header_delay_ms) * kMillisecondUs;
   if (want("gc_depth")) c.params.gc_depth = absl::GetFlag(FLAGS_gc_depth);
   if (absl::GetFlag(FLAGS_committed_output_retention) > 0) {

@@ -23,6 +23,7 @@ class WorkerSimTest : public ::testing::Test {
     o.network = net;
     o.params.batch_size_bytes = 1000;
     o.params.max_batch_delay_us = 50 * kMillisecondUs;
+    o.params.min_batch_delay_us = 25 * kMillisecondUs;  // early sealing on
     Cluster::Observers obs;
     obs.on_batch_accepted = [this](AuthorityIndex a, WorkerId, const SealedBatch& b) {
       accepted_[a].push_back(b);
@@ -152,13 +153,31 @@ TEST_F(WorkerSimTest, LossAndHealedPartitionLoseNothingAndDuplicateNothing) {
   }
 }
 
-TEST_F(WorkerSimTest, SealsOnSizeAndOnDelay) {
+// The three seal rules: early (min_batch_delay, once none of ours awaits a
+// quorum), on delay (max_batch_delay, while one does) and on size (at once).
+TEST_F(WorkerSimTest, SealsEarlyOnDelayAndOnSize) {
   Build();
+  ASSERT_EQ(cluster_->options().params.min_batch_delay_us, 25 * kMillisecondUs);
   ASSERT_TRUE(W(0)->SubmitTransaction("small").ok());
-  Run(10 * kMillisecondUs);
-  EXPECT_EQ(W(0)->stats().batches_sealed, 0u);  // neither size nor delay yet
-  Run(100 * kMillisecondUs);
+  Run(15 * kMillisecondUs);
+  EXPECT_EQ(W(0)->stats().batches_sealed, 0u);  // younger than min_batch_delay
+  Run(15 * kMillisecondUs);
+  EXPECT_EQ(W(0)->stats().batches_sealed_early, 1u);  // nothing in flight: early
+  Run(kSecondUs);
+  ASSERT_EQ(W(0)->stats().batches_quorum, 1u);
+
+  // With our previous batch stuck short of a quorum, the next one fills up
+  // until max_batch_delay.
+  for (AuthorityIndex a = 1; a < 4; ++a) cluster_->network().Block(0, a);
+  ASSERT_TRUE(W(0)->SubmitTransaction("stuck").ok());
+  Run(30 * kMillisecondUs);
+  ASSERT_EQ(W(0)->stats().batches_sealed_early, 2u);
+  ASSERT_TRUE(W(0)->SubmitTransaction("waits").ok());
+  Run(30 * kMillisecondUs);
+  EXPECT_EQ(W(0)->stats().batches_sealed, 2u);  // past min_batch_delay, but one is in flight
+  Run(30 * kMillisecondUs);
   EXPECT_EQ(W(0)->stats().batches_sealed_by_delay, 1u);
+
   FillBatch(0);
   EXPECT_EQ(W(0)->stats().batches_sealed_by_size, 1u);  // at once, no timer
 }

@@ -1,5 +1,7 @@
 #include "core/worker/worker.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 
@@ -62,7 +64,8 @@ absl::StatusOr<uint64_t> Worker::SubmitTransaction(std::string_view tx) {
         "worker holds ", pending_bytes(), " bytes not yet at quorum (max_pending_bytes ",
         params_.max_pending_bytes, "); retry later"));
   }
-  if (builder_.count() == 0) {
+  const bool opens_batch = builder_.count() == 0;
+  if (opens_batch) {
     batch_first_seq_ = next_tx_seq_;
     batch_started_us_ = env_.clock->NowUs();
   }
@@ -70,22 +73,44 @@ absl::StatusOr<uint64_t> Worker::SubmitTransaction(std::string_view tx) {
   ++stats_.transactions_accepted_into_batches;
   const uint64_t seq = next_tx_seq_++;
   if (builder_.payload_bytes() >= params_.batch_size_bytes) {
-    SealBatch(/*by_size=*/true);
-  } else if (!batch_timer_armed_) {
-    ArmBatchTimer();
+    SealBatch(SealReason::kSize);
+  } else if (opens_batch) {
+    ArmBatchTimer(batch_started_us_ + MinBatchDelayUs());
   }
   return seq;
 }
 
-void Worker::ArmBatchTimer() {
+void Worker::ArmBatchTimer(TimeUs at_us) {
+  if (batch_timer_armed_) env_.timers->Cancel(batch_timer_);
   batch_timer_armed_ = true;
-  batch_timer_ = env_.timers->Schedule(params_.max_batch_delay_us, [this] {
+  batch_timer_ = env_.timers->Schedule(std::max<TimeUs>(0, at_us - env_.clock->NowUs()), [this] {
     batch_timer_armed_ = false;
-    if (builder_.count() > 0) SealBatch(/*by_size=*/false);
+    OnBatchTimer();
   });
 }
 
-void Worker::SealBatch(bool by_size) {
+void Worker::OnBatchTimer() {
+  if (builder_.count() == 0) return;
+  const TimeUs deadline = batch_started_us_ + params_.max_batch_delay_us;
+  if (env_.clock->NowUs() >= deadline) return SealBatch(SealReason::kDelay);
+  if (MaybeSealEarly()) return;
+  // Our previous batch is still being replicated: this one fills up until
+  // that one reaches its quorum (OnQuorum) or max_batch_delay passes.
+  ArmBatchTimer(deadline);
+}
+
+TimeUs Worker::MinBatchDelayUs() const {
+  return std::min(params_.min_batch_delay_us, params_.max_batch_delay_us);
+}
+
+bool Worker::MaybeSealEarly() {
+  if (builder_.count() == 0 || quorum_waiter_.pending() > 0) return false;
+  if (env_.clock->NowUs() - batch_started_us_ < MinBatchDelayUs()) return false;
+  SealBatch(SealReason::kEarly);
+  return true;
+}
+
+void Worker::SealBatch(SealReason reason) {
   if (batch_timer_armed_) {
     env_.timers->Cancel(batch_timer_);
     batch_timer_armed_ = false;
@@ -97,7 +122,11 @@ void Worker::SealBatch(bool by_size) {
   pb.batch = builder_.Seal();
   pb.digest = BatchDigest(pb.batch);
   ++stats_.batches_sealed;
-  ++(by_size ? stats_.batches_sealed_by_size : stats_.batches_sealed_by_delay);
+  switch (reason) {
+    case SealReason::kSize: ++stats_.batches_sealed_by_size; break;
+    case SealReason::kDelay: ++stats_.batches_sealed_by_delay; break;
+    case SealReason::kEarly: ++stats_.batches_sealed_early; break;
+  }
 
   if (on_sealed_) on_sealed_(SealedBatch{pb.digest, pb.first_tx_seq, pb.tx_count, pb.created_at_us});
   const uint64_t batch_id = next_batch_id_++;
@@ -158,9 +187,11 @@ void Worker::OnQuorum(PendingBatch batch) {
       });
   if (!h.ok()) {
     LOG(ERROR) << "cannot report batch " << batch.digest.Short() << " to our primary: " << h.status();
-    return;
+  } else {
+    h->Detach();
   }
-  h->Detach();
+  // The pipeline may be free now: the open batch need not wait for its timer.
+  MaybeSealEarly();
 }
 
 void Worker::ReportToPrimary(wire::Request request) {

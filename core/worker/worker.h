@@ -51,6 +51,7 @@ struct WorkerStats {
   uint64_t batches_sealed = 0;
   uint64_t batches_sealed_by_size = 0;
   uint64_t batches_sealed_by_delay = 0;
+  uint64_t batches_sealed_early = 0;  // the pipeline was free (min_batch_delay)
   uint64_t batches_quorum = 0;
   uint64_t batches_received = 0;        // from other workers, first time
   uint64_t batches_received_duplicate = 0;
@@ -79,14 +80,26 @@ class Worker {
   void SetOnBatchSealed(OnBatchSealed cb) { on_sealed_ = std::move(cb); }
 
   const WorkerStats& stats() const { return stats_; }
+  bool halted() const { return fail_stop_.halted(); }
+  // For an environment that groups many events into one durable step (the
+  // node's event-loop pass): FailStop::BeginPass/EndPass.
+  FailStop& fail_stop() { return fail_stop_; }
   const Messenger& messenger() const { return messenger_; }
   const BatchSynchronizer& batch_synchronizer() const { return synchronizer_; }
   Round cleanup_round() const { return cleanup_round_; }
   size_t pending_bytes() const { return builder_.payload_bytes() + quorum_waiter_.pending_bytes(); }
 
  private:
-  void SealBatch(bool by_size);
-  void ArmBatchTimer();
+  enum class SealReason { kSize, kDelay, kEarly };
+  void SealBatch(SealReason reason);
+  // The open batch's timer: at min_batch_delay from its start, then (if
+  // our previous batch still awaits its quorum) at max_batch_delay.
+  void ArmBatchTimer(TimeUs at_us);
+  void OnBatchTimer();
+  // Seals the open batch if none of ours awaits a quorum and it is at least
+  // min_batch_delay old (the early-seal rule, parameters.h).
+  bool MaybeSealEarly();
+  TimeUs MinBatchDelayUs() const;
   void OnQuorum(PendingBatch batch);
   void OnRequest(const Endpoint& from, const wire::Request& request, Messenger::Responder respond);
   void OnWorkerBatch(const Endpoint& from, const wire::WorkerBatch& msg, Messenger::Responder respond);
