@@ -17,7 +17,7 @@ absl::Status KeepLargeBuffersOnHeap() {
   const Setting settings[] = {
       {M_ARENA_MAX, 1, "M_ARENA_MAX"},
       {M_MMAP_THRESHOLD, 32 << 20, "M_MMAP_THRESHOLD"},
-      {M_TRIM_THRESHOLD, 512 << 20, "M_TRIM_THRESHOLD"},
+      {M_TRIM_THRESHOLD, 64 << 20, "M_TRIM_THRESHOLD"},
   };
   for (const Setting& s : settings) {
     if (mallopt(s.param, s.value) != 1) {

@@ -35,6 +35,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/ascii.h"
 #include "absl/time/clock.h"
 #include "core/types.h"
 #include "node/client_lib.h"
@@ -56,6 +58,8 @@ ABSL_FLAG(int64_t, max_batch_delay_ms, 200, "parameters.max_batch_delay_ms");
 ABSL_FLAG(int64_t, min_batch_delay_ms, 25,
           "parameters.min_batch_delay_ms: seal early once nothing is being replicated (docs/node.md)");
 ABSL_FLAG(int64_t, max_pending_bytes, 0, "parameters.max_pending_bytes (0: the default)");
+ABSL_FLAG(int64_t, committed_output_retention_bytes, 0,
+          "parameters.committed_output_retention_bytes (0: the default; long runs need a smaller one)");
 ABSL_FLAG(int64_t, header_size, 1, "parameters.header_size (batch digests per header)");
 ABSL_FLAG(int64_t, max_header_delay_ms, 200, "parameters.max_header_delay_ms");
 ABSL_FLAG(int64_t, retry_initial_interval_ms, 1000,
@@ -74,6 +78,9 @@ ABSL_FLAG(bool, sweep, false,
 ABSL_FLAG(std::vector<std::string>, sweep_rates,
           std::vector<std::string>({"25000", "50000", "75000", "100000", "125000", "150000"}),
           "offered rates of the sweep, tx/s, comma-separated");
+ABSL_FLAG(double, rss_every_s, 10,
+          "sample every process's resident memory (VmRSS) this often during the run; the summary "
+          "prints the samples and each process's peak (VmHWM)");
 ABSL_FLAG(std::string, sweep_plot, "local_bench_sweep.svg", "the sweep's plot (SVG)");
 
 namespace narwhal::node {
@@ -99,6 +106,28 @@ struct TailResult {
 };
 
 std::atomic<bool> g_stop{false};
+
+// A /proc/<pid>/status field in kB ("VmRSS", "VmHWM"); -1 if unreadable.
+int64_t ProcStatusKb(pid_t pid, const std::string& field) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) != 0) continue;
+    int64_t kb = -1;
+    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::StripSuffix(line.substr(field.size() + 1), "kB")), &kb)) {
+      return kb;
+    }
+  }
+  return -1;
+}
+
+// Resident memory of every process of the committee over the run.
+struct RssSeries {
+  std::string name;  // "primary 0", "worker 1.0"
+  pid_t pid = -1;
+  std::vector<int64_t> samples_mb;
+  int64_t peak_mb = -1;  // VmHWM at the end
+};
 void OnSignal(int) { g_stop.store(true); }
 
 void Tail(void* context, const std::string& address, const std::atomic<bool>* done,
@@ -202,6 +231,7 @@ std::optional<Point> RunPoint(const std::string& binary, double rate) {
       absl::StrCat("--max_batch_delay_ms=", absl::GetFlag(FLAGS_max_batch_delay_ms)),
       absl::StrCat("--min_batch_delay_ms=", absl::GetFlag(FLAGS_min_batch_delay_ms)),
       absl::StrCat("--max_pending_bytes=", absl::GetFlag(FLAGS_max_pending_bytes)),
+      absl::StrCat("--committed_output_retention_bytes=", absl::GetFlag(FLAGS_committed_output_retention_bytes)),
       absl::StrCat("--header_size=", absl::GetFlag(FLAGS_header_size)),
       absl::StrCat("--max_header_delay_ms=", absl::GetFlag(FLAGS_max_header_delay_ms)),
       absl::StrCat("--retry_initial_interval_ms=", absl::GetFlag(FLAGS_retry_initial_interval_ms))};
@@ -247,6 +277,26 @@ std::optional<Point> RunPoint(const std::string& binary, double rate) {
     tail_threads.emplace_back(Tail, context.get(), (*cluster)->output_address(i), &load_done,
                               &expected, &tails_stop, &tails[i]);
   }
+  std::vector<RssSeries> rss;
+  for (const auto& [authority, role, pid] : (*cluster)->RunningProcesses()) {
+    RssSeries r;
+    r.name = role == 0 ? absl::StrCat("primary ", authority) : absl::StrCat("worker ", authority, ".", role - 1);
+    r.pid = pid;
+    rss.push_back(std::move(r));
+  }
+  std::atomic<bool> rss_stop{false};
+  std::thread rss_thread([&] {
+    const double every_s = absl::GetFlag(FLAGS_rss_every_s);
+    if (every_s <= 0) return;
+    int64_t next = NowUnixUs();
+    while (!rss_stop.load() && !g_stop.load()) {
+      if (NowUnixUs() >= next) {
+        for (RssSeries& r : rss) r.samples_mb.push_back(ProcStatusKb(r.pid, "VmRSS") / 1024);
+        next += static_cast<int64_t>(every_s * 1e6);
+      }
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+  });
   const int clients = nodes * workers;
   std::vector<absl::StatusOr<SubmitReport>> reports(clients, absl::UnknownError("not run"));
   std::vector<std::thread> submitters;
@@ -291,6 +341,13 @@ std::optional<Point> RunPoint(const std::string& binary, double rate) {
   }
   tails_stop.store(true);
   for (auto& t : tail_threads) t.join();
+  rss_stop.store(true);
+  rss_thread.join();
+  int64_t rss_peak_mb = 0;
+  for (RssSeries& r : rss) {
+    r.peak_mb = ProcStatusKb(r.pid, "VmHWM") / 1024;
+    rss_peak_mb = std::max(rss_peak_mb, r.peak_mb);
+  }
   absl::Status alive = (*cluster)->CheckAlive();
   (*cluster)->StopAll();
 
@@ -327,6 +384,13 @@ std::optional<Point> RunPoint(const std::string& binary, double rate) {
                    t0.duplicate_transactions, tps_consensus,
                    c50, tps_e2e, e50, e99, alive.ok() ? "all alive until the end" : alive.message())
             << "-----------------------------------------" << std::endl;
+  std::cout << " Resident memory (MB): peak (VmHWM), then VmRSS every " << absl::GetFlag(FLAGS_rss_every_s)
+            << " s\n";
+  for (const RssSeries& r : rss) {
+    std::cout << absl::StrFormat("   %-12s peak %5d |", r.name, r.peak_mb);
+    for (int64_t mb : r.samples_mb) std::cout << " " << mb;
+    std::cout << "\n";
+  }
   if (absl::GetFlag(FLAGS_keep)) {
     std::cout << " Logs and stores kept in " << dir << std::endl;
   } else {
@@ -352,10 +416,11 @@ std::optional<Point> RunPoint(const std::string& binary, double rate) {
                    "\"accepted\": %u, \"committed_transactions\": %u, \"tps_consensus\": %.0f, "
                    "\"tps_e2e\": %.0f, \"latency_consensus_ms_p50\": %.0f, "
                    "\"latency_e2e_ms_p50\": %.0f, \"latency_e2e_ms_p99\": %.0f, \"drained\": %s, "
-                   "\"duplicate_batches\": %u, \"duplicate_samples\": %u, \"transport\": \"%s\"}",
+                   "\"duplicate_batches\": %u, \"duplicate_samples\": %u, \"transport\": \"%s\", "
+                   "\"rss_peak_mb_max\": %d}",
                    nodes, workers, tx_size, rate, duration, sync, submitted, accepted, committed,
                    tps_consensus, tps_e2e, c50, e50, e99, drained ? "true" : "false", t0.duplicate_batches,
-                   t0.duplicate_samples, plaintext ? "plaintext" : "curvezmq");
+                   t0.duplicate_samples, plaintext ? "plaintext" : "curvezmq", rss_peak_mb);
   return point;
 }
 

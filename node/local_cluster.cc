@@ -238,3 +238,17 @@ std::string LocalCluster::transactions_address(int i, int worker) const {
 }
 
 }  // namespace narwhal::node
+
+namespace narwhal::node {
+
+std::vector<std::tuple<int, size_t, pid_t>> LocalCluster::RunningProcesses() const {
+  std::vector<std::tuple<int, size_t, pid_t>> out;
+  for (size_t i = 0; i < processes_.size(); ++i) {
+    for (size_t role = 0; role < processes_[i].size(); ++role) {
+      if (processes_[i][role]->running()) out.emplace_back(static_cast<int>(i), role, processes_[i][role]->pid());
+    }
+  }
+  return out;
+}
+
+}  // namespace narwhal::node

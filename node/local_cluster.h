@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -78,6 +79,9 @@ class LocalCluster {
   // The wait status (waitpid) of authority i's process `role` (0 primary,
   // 1 + w worker w) if it has ended.
   std::optional<int> ExitStatus(int i, size_t role);
+
+  // Every running process: (authority, role as in ExitStatus, pid).
+  std::vector<std::tuple<int, size_t, pid_t>> RunningProcesses() const;
 
   std::string output_address(int i) const;
   std::string transactions_address(int i, int worker) const;

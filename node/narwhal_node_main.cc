@@ -43,6 +43,8 @@ ABSL_FLAG(int64_t, batch_size_bytes, 0, "committee: parameters.batch_size_bytes 
 ABSL_FLAG(int64_t, max_batch_delay_ms, 0, "committee: parameters.max_batch_delay_ms (0: default)");
 ABSL_FLAG(int64_t, min_batch_delay_ms, 0, "committee: parameters.min_batch_delay_ms (0: default)");
 ABSL_FLAG(int64_t, max_pending_bytes, 0, "committee: parameters.max_pending_bytes (0: default)");
+ABSL_FLAG(int64_t, committed_output_retention_bytes, 0,
+          "committee: parameters.committed_output_retention_bytes (0: default)");
 ABSL_FLAG(int64_t, header_size, 0, "committee: parameters.header_size (0: default)");
 ABSL_FLAG(int64_t, max_header_delay_ms, 0, "committee: parameters.max_header_delay_ms (0: default)");
 ABSL_FLAG(int64_t, gc_depth, 0, "committee: parameters.gc_depth (0: default)");
@@ -195,6 +197,7 @@ int MakeCommitteeFile() {
   if (int64_t v = absl::GetFlag(FLAGS_max_batch_delay_ms)) p.set_max_batch_delay_ms(v);
   if (int64_t v = absl::GetFlag(FLAGS_min_batch_delay_ms)) p.set_min_batch_delay_ms(v);
   if (int64_t v = absl::GetFlag(FLAGS_max_pending_bytes)) p.set_max_pending_bytes(v);
+  if (int64_t v = absl::GetFlag(FLAGS_committed_output_retention_bytes)) p.set_committed_output_retention_bytes(v);
   if (int64_t v = absl::GetFlag(FLAGS_header_size)) p.set_header_size(v);
   if (int64_t v = absl::GetFlag(FLAGS_max_header_delay_ms)) p.set_max_header_delay_ms(v);
   if (int64_t v = absl::GetFlag(FLAGS_gc_depth)) p.set_gc_depth(v);

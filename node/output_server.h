@@ -44,7 +44,7 @@ struct OutputServerOptions {
   TimeUs blocked_retry_us = 5 * kMillisecondUs;
   size_t subscribers_max = limits::kOutputSubscribersMax;
   // Executed rows (with their batches) kept in memory for live readers.
-  size_t rows_cached_bytes_max = 64 << 20;
+  size_t rows_cached_bytes_max = 16 << 20;
   size_t rows_per_read = 16;
   // Answers OutputRequest.status (the primary's health); unset: an error.
   std::function<client::StatusReply()> status;
