@@ -20,7 +20,7 @@ struct Parameters {
   // A worker seals its open batch early, before max_batch_delay, once none
   // of its batches awaits a quorum and the batch is at least this old: the
   // batch size then follows the load (what arrives during one replication)
-  // instead of a timer (docs/node.md "Sealing early"). Off by default (equal
+  // instead of a timer (docs/node.md "Throughput, latency and overload"). Off by default (equal
   // to max_batch_delay): on a lossy network many small batches each wait
   // for their own retransmissions and votes wait for all of them (the
   // simulator's 10%-loss runs with 7 and 10 authorities committed far less).
@@ -33,7 +33,7 @@ struct Parameters {
   TimeUs leader_timeout_us = 1 * kSecondUs;
   ConsensusKind protocol = ConsensusKind::kBullshark;
   size_t max_transaction_size_bytes = 64 * 1024;
-  // Admission (docs/node.md "Admission under overload"): a worker refuses
+  // Admission (docs/node.md "Throughput, latency and overload"): a worker refuses
   // transactions (BACKPRESSURE) while it holds this many bytes not yet at a
   // quorum. Unset in the config: 4 x batch_size_bytes, a few batches in
   // replication, so that queueing adds little latency and load beyond what

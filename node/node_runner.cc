@@ -285,8 +285,9 @@ absl::Status NodeProcess::StartPrimary() {
   // ACKed, the committed and executed rows a client has read). The narwhal
   // simulator shows it: with the primary's store NORMAL, a power-loss crash
   // re-commits and re-serves indexes and loses accepted transactions
-  // (tests/sim_storage_faults_test.cc). Its writes are small; the workers'
-  // batch stores, which carry the volume, keep the operator's setting.
+  // (tests/sim_storage_faults_test.cc). The cost stays low because a whole
+  // event-loop pass commits at once (BeginPass/EndPass). Large pages: its
+  // executed rows carry every committed batch's bytes again.
   auto store = OpenStore("primary.db", 65536, "FULL");
   if (!store.ok()) return store.status();
   role->store = *std::move(store);

@@ -963,10 +963,7 @@ absl::Status SqliteStore::EndGroup(bool commit) {
 
 absl::Status SqliteStore::Exec(int id, absl::string_view op,
                                absl::FunctionRef<void(Binder&)> bind) {
-  if (!group_open_ && grouping_) {
-    absl::Status opened = EnsureGroupOpen(op);
-    if (!opened.ok()) return opened;
-  }
+  if (absl::Status opened = EnsureGroupOpen(op); !opened.ok()) return opened;
   absl::Status alive = CheckTransactionAlive(op);
   if (!alive.ok()) return alive;
   sqlite3_stmt* stmt = statement(id);

@@ -136,6 +136,9 @@ void EventLoop::RunOnce(TimeUs max_wait_us) {
   const bool has_work = std::any_of(items.begin(), items.end(),
                                     [](const zmq_pollitem_t& i) { return (i.revents & ZMQ_POLLIN) != 0; }) ||
                         UntilNextTimerUs() == 0;
+  // A timer that falls due only while this pass runs without other work
+  // runs outside the hooks: its writes then commit on their own, as they
+  // would without grouping (slower, never less durable).
   if (has_work && before_pass_) before_pass_();
   RunPosted();
   for (size_t i = 0; i < ids.size(); ++i) {

@@ -80,7 +80,6 @@ class Worker {
   void SetOnBatchSealed(OnBatchSealed cb) { on_sealed_ = std::move(cb); }
 
   const WorkerStats& stats() const { return stats_; }
-  bool halted() const { return fail_stop_.halted(); }
   // For an environment that groups many events into one durable step (the
   // node's event-loop pass): FailStop::BeginPass/EndPass.
   FailStop& fail_stop() { return fail_stop_; }
